@@ -1,0 +1,111 @@
+//chapter:1
+
+package container
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/mydocker/mydocker/mydocker/internal/rootfs"
+)
+
+// InitError is a failure of the init process before the user's command
+// started. The child sends it to the parent, which prints it, and both end
+// with Code: 125 for a failed setup, 126 for a command that cannot be run,
+// 127 for a command that does not exist (the codes Docker uses).
+type InitError struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+}
+
+func (e *InitError) Error() string { return e.Message }
+
+// ExitCode is the code mydocker ends with.
+func (e *InitError) ExitCode() int { return e.Code }
+
+// Init runs as the first process inside the container's new namespaces. It
+// reads the spec, waits for the parent's go-ahead, sets the container up and
+// replaces itself with the user's command, so that nothing of mydocker stays
+// in the container. It returns only on failure.
+func Init() error {
+	spec, sync, err := openChannels()
+	if err != nil {
+		return err
+	}
+	if err := waitForParent(sync); err != nil {
+		return err
+	}
+	if err := setup(spec); err != nil {
+		return report(sync, 125, err)
+	}
+	path, err := lookPath(spec.Args[0], spec.Env)
+	if err != nil {
+		return report(sync, exitCodeFor(err), err)
+	}
+	// On success exec does not return; the sync socket is close-on-exec, so
+	// the parent reads end-of-file and knows the command is running.
+	err = unix.Exec(path, spec.Args, spec.Environ())
+	return report(sync, exitCodeFor(err), fmt.Errorf("exec %q: %w", spec.Args[0], err))
+}
+
+// setup prepares the container from the inside, one step after another.
+// Any failure stops the start: the user's command never runs in a
+// half-made container.
+func setup(spec *Spec) error {
+	if err := unix.Sethostname([]byte(spec.Hostname)); err != nil {
+		return fmt.Errorf("set host name: %w", err)
+	}
+	//chapter:3
+	if err := rootfs.Setup(spec.Rootfs); err != nil {
+		return err
+	}
+	//chapter:end
+	return nil
+}
+
+// openChannels reads the spec from its pipe and returns it with the sync socket.
+func openChannels() (*Spec, *os.File, error) {
+	var stat unix.Stat_t
+	if err := unix.Fstat(specFD, &stat); err != nil || stat.Mode&unix.S_IFMT != unix.S_IFIFO {
+		return nil, nil, errors.New("no spec pipe on fd 3: init is started by mydocker run, not by hand")
+	}
+	specPipe := os.NewFile(specFD, "spec")
+	defer specPipe.Close()
+	spec := &Spec{}
+	if err := json.NewDecoder(specPipe).Decode(spec); err != nil {
+		return nil, nil, fmt.Errorf("read spec: %w", err)
+	}
+	if len(spec.Args) == 0 {
+		return nil, nil, errors.New("the spec has no command")
+	}
+	// Go hands ExtraFiles to the child without close-on-exec; set it, so
+	// that the user's command does not inherit the socket.
+	unix.CloseOnExec(syncFD)
+	return spec, os.NewFile(syncFD, "sync"), nil
+}
+
+// waitForParent blocks until the parent says go. End-of-file means the parent
+// died before that, and the container must not start.
+func waitForParent(sync *os.File) error {
+	buf := make([]byte, 1)
+	if _, err := io.ReadFull(sync, buf); err != nil || buf[0] != goAhead {
+		return fmt.Errorf("no go-ahead from mydocker run (it may have died): %v", err)
+	}
+	return nil
+}
+
+// report sends a failure to the parent and returns it as an *InitError.
+func report(sync *os.File, code int, err error) error {
+	initErr := &InitError{Code: code, Message: err.Error()}
+	msg, _ := json.Marshal(initErr)
+	if _, werr := sync.Write(msg); werr != nil {
+		// Nobody is listening; say it here rather than lose it.
+		fmt.Fprintf(os.Stderr, "mydocker init: %v\n", err)
+	}
+	return initErr
+}

@@ -1,0 +1,71 @@
+//chapter:1
+
+package container
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+// forwarded are the signals that mydocker run passes on to the container,
+// as `docker run` does. SIGCHLD is the run's own business, and SIGURG is
+// used by the Go runtime itself.
+var forwarded = []os.Signal{
+	syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT,
+	syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGWINCH, syscall.SIGCONT,
+}
+
+// DefaultStopTimeout is how long a container may take to exit after a
+// SIGTERM or SIGHUP before it is killed; `docker stop` waits as long.
+const DefaultStopTimeout = 10 * time.Second
+
+// interruptsToKill is how many SIGINTs (Ctrl-C) kill a container that ignores them.
+const interruptsToKill = 3
+
+// ForwardSignals passes the signals mydocker run receives on to the
+// container's init process, until the returned function is called.
+//
+// From chapter 2 on, the command is PID 1 of its namespace, and the kernel
+// does not deliver a signal to a PID 1 that has no handler for it: `sleep`
+// ignores SIGTERM there. So a SIGTERM or SIGHUP that has not ended the
+// container within stopTimeout is followed by SIGKILL, and so is the third
+// SIGINT.
+func (p *Process) ForwardSignals(stopTimeout time.Duration) (stop func()) {
+	signals := make(chan os.Signal, 8)
+	signal.Notify(signals, forwarded...)
+	done := make(chan struct{})
+	go func() {
+		interrupts := 0
+		var killTimer *time.Timer
+		for {
+			select {
+			case <-done:
+				if killTimer != nil {
+					killTimer.Stop()
+				}
+				return
+			case sig := <-signals:
+				p.cmd.Process.Signal(sig)
+				switch sig {
+				case syscall.SIGINT:
+					interrupts++
+					if interrupts >= interruptsToKill {
+						fmt.Fprintf(os.Stderr, "mydocker: interrupted %d times: killing the container\n", interrupts)
+						p.Kill()
+					}
+				case syscall.SIGTERM, syscall.SIGHUP:
+					if killTimer == nil {
+						killTimer = time.AfterFunc(stopTimeout, p.Kill)
+					}
+				}
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(signals)
+		close(done)
+	}
+}
