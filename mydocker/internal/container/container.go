@@ -4,9 +4,12 @@ package container
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/mydocker/mydocker/mydocker/internal/atomicfile"
 )
@@ -15,16 +18,19 @@ import (
 // <root>/containers/<id> that holds its spec as config.json.
 //
 // Until containers can run detached, a container lives only as long as its
-// `mydocker run`, which removes the directory when the container exits.
+// `mydocker run`, which holds a lock on the directory and removes it when the
+// container exits. If mydocker run is killed before it can, the kernel drops
+// the lock, and the next Create removes the directory.
 type Container struct {
 	ID   string
 	Dir  string
 	Spec *Spec
+	lock *os.File // the open directory, locked while the container lives
 }
 
 // Create makes the directory of a new container under the mydocker root.
-func Create(root string, spec *Spec) (*Container, error) {
-	root, err := filepath.Abs(root)
+func Create(root string, spec *Spec) (c *Container, err error) {
+	root, err = filepath.Abs(root)
 	if err != nil {
 		return nil, fmt.Errorf("mydocker root %q: %w", root, err)
 	}
@@ -32,16 +38,33 @@ func Create(root string, spec *Spec) (*Container, error) {
 	if err := os.MkdirAll(containers, 0o700); err != nil {
 		return nil, fmt.Errorf("create the mydocker root: %w", err)
 	}
-	c := &Container{ID: spec.ID, Dir: filepath.Join(containers, spec.ID), Spec: spec}
+	// One Create at a time, so that none removes another's new directory.
+	all, err := lockDir(containers, unix.LOCK_EX)
+	if err != nil {
+		return nil, err
+	}
+	defer all.Close()
+	if err := removeAbandoned(containers); err != nil {
+		return nil, err
+	}
+
+	c = &Container{ID: spec.ID, Dir: filepath.Join(containers, spec.ID), Spec: spec}
 	if err := os.Mkdir(c.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create container directory: %w", err)
 	}
-	config, err := json.MarshalIndent(spec, "", "  ")
-	if err == nil {
-		err = atomicfile.Write(filepath.Join(c.Dir, "config.json"), config, 0o600)
+	defer func() {
+		if err != nil {
+			c.Remove()
+		}
+	}()
+	if c.lock, err = lockDir(c.Dir, unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		return nil, err
 	}
+	config, err := json.MarshalIndent(spec, "", "  ")
 	if err != nil {
-		c.Remove()
+		return nil, fmt.Errorf("save container config: %w", err)
+	}
+	if err := atomicfile.Write(filepath.Join(c.Dir, "config.json"), config, 0o600); err != nil {
 		return nil, fmt.Errorf("save container config: %w", err)
 	}
 	return c, nil
@@ -49,8 +72,51 @@ func Create(root string, spec *Spec) (*Container, error) {
 
 // Remove deletes everything mydocker made for the container.
 func (c *Container) Remove() error {
-	if err := os.RemoveAll(c.Dir); err != nil {
+	err := os.RemoveAll(c.Dir)
+	if c.lock != nil {
+		c.lock.Close() // closing the last descriptor releases the lock
+	}
+	if err != nil {
 		return fmt.Errorf("remove container %s: %w", ShortID(c.ID), err)
 	}
 	return nil
+}
+
+// removeAbandoned deletes the directories of containers whose mydocker run
+// died without cleaning up: nobody holds their lock any more.
+func removeAbandoned(containers string) error {
+	entries, err := os.ReadDir(containers)
+	if err != nil {
+		return fmt.Errorf("list containers: %w", err)
+	}
+	for _, entry := range entries {
+		dir := filepath.Join(containers, entry.Name())
+		lock, err := lockDir(dir, unix.LOCK_EX|unix.LOCK_NB)
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			continue // its run is alive
+		}
+		if err != nil {
+			return err
+		}
+		err = os.RemoveAll(dir)
+		lock.Close()
+		if err != nil {
+			return fmt.Errorf("remove abandoned container %s: %w", ShortID(entry.Name()), err)
+		}
+	}
+	return nil
+}
+
+// lockDir opens a directory and takes an flock(2) on it. The lock lasts
+// until the returned file is closed, or its process dies.
+func lockDir(dir string, how int) (*os.File, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", dir, err)
+	}
+	if err := unix.Flock(int(f.Fd()), how); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", dir, err)
+	}
+	return f, nil
 }
