@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Every test, as `make test` and CI run them. Under this script a skipped
+# test is a failure: the end-to-end checks must really run.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+export MYDOCKER_E2E=1
+
+mkdir -p build
+log=build/test.log
+: >"$log"
+step() { printf '\n== %s\n' "$*" | tee -a "$log"; }
+run() { "$@" 2>&1 | tee -a "$log"; }
+
+step "lint: gofmt, go vet, shellcheck"
+run bash scripts/lint.sh
+
+step "chapters/ is generated from mydocker/ and up to date"
+run go run ./tools/chaptergen -check
+
+step "unit tests (mydocker/, every chapter, the tools)"
+mapfile -t packages < <(go list ./... | grep -v '/chapters/checks$')
+run go test -count=1 -v "${packages[@]}"
+
+step "checks: each chapter's binary against its own and all earlier chapters' checks"
+last=
+for dir in chapters/[0-9][0-9]-*/; do
+	last=$(basename "$dir")
+	last=${last%%-*}
+	run bash scripts/check.sh "$last"
+done
+
+step "checks: the final mydocker against every chapter's checks"
+run go build -o build/bin/mydocker ./mydocker
+run bash scripts/check.sh "$last" build/bin/mydocker
+
+step "no test was skipped"
+if grep -E '^\s*--- SKIP' "$log"; then
+	echo "test: the tests above were skipped; under make test a skip is a failure" >&2
+	exit 1
+fi
+echo "test: all passed"
