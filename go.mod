@@ -3,8 +3,10 @@ module github.com/mydocker/mydocker
 go 1.26.8
 
 require (
+	github.com/rogpeppe/go-internal v1.16.0
 	github.com/spf13/cobra v1.10.2
 	golang.org/x/sys v0.49.0
+	golang.org/x/tools v0.26.0
 )
 
 require (

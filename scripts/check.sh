@@ -23,6 +23,12 @@ if [[ -z $bin ]]; then
 	bin=build/bin/chapter-$nn/mydocker
 	go build -o "$bin" "./${dirs[0]%/}"
 fi
+if [[ ! -x $bin ]]; then
+	echo "check: $bin is not an executable file: build your mydocker first" >&2
+	exit 2
+fi
+# The checks run in their own directory: give them an absolute path.
+bin=$(realpath "$bin")
 echo "check: chapters 01..$nn against $bin"
 MYDOCKER_BIN=$bin MYDOCKER_CHAPTER=$chapter MYDOCKER_E2E=1 \
 	go test -count=1 ./chapters/checks/ -run 'TestChapters' -v

@@ -1,0 +1,254 @@
+package main
+
+import (
+	"go/ast"
+	"go/format"
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestImportRewrite(t *testing.T) {
+	r := newImportRewrite("github.com/mydocker/mydocker", testChapters[1])
+	tests := []struct {
+		path, want string
+		ok         bool
+	}{
+		{"github.com/mydocker/mydocker/mydocker/internal/container", "github.com/mydocker/mydocker/chapters/02-pid/internal/container", true},
+		{"github.com/mydocker/mydocker/mydocker", "github.com/mydocker/mydocker/chapters/02-pid", true},
+		{"github.com/mydocker/mydocker/mydockerx/foo", "github.com/mydocker/mydocker/mydockerx/foo", false},
+		{"github.com/mydocker/mydocker/chapters/checks", "github.com/mydocker/mydocker/chapters/checks", false},
+		{"github.com/spf13/cobra", "github.com/spf13/cobra", false},
+		{"os", "os", false},
+	}
+	for _, test := range tests {
+		got, ok := r.rewrite(test.path)
+		if got != test.want || ok != test.ok {
+			t.Errorf("rewrite(%q) = %q, %v; want %q, %v", test.path, got, ok, test.want, test.ok)
+		}
+	}
+}
+
+func TestGuessPackageName(t *testing.T) {
+	tests := map[string]string{
+		"os":                        "os",
+		"os/exec":                   "exec",
+		"math/rand/v2":              "rand",
+		"gopkg.in/yaml.v3":          "yaml",
+		"github.com/spf13/cobra":    "cobra",
+		"github.com/godbus/dbus/v5": "dbus",
+	}
+	for path, want := range tests {
+		if got := guessPackageName(path); got != want {
+			t.Errorf("guessPackageName(%q) = %q, want %q", path, got, want)
+		}
+	}
+}
+
+// renderChapter parses src as mydocker/p.go and renders it for chapter c.
+func renderChapter(t *testing.T, src string, c int) string {
+	t.Helper()
+	f, err := parseGoFile("p.go", []byte(src), testChapters)
+	if err != nil {
+		t.Fatalf("parseGoFile: %v", err)
+	}
+	out, err := renderGo(f, testChapters[c-1], "example.com/m")
+	if err != nil {
+		t.Fatalf("renderGo: %v", err)
+	}
+	return string(out)
+}
+
+func TestRenderGoImports(t *testing.T) {
+	src := lines(
+		"package p",
+		"",
+		"import (",
+		"\t\"fmt\"",
+		"\t\"os\"",
+		"\t\"strings\"",
+		"\t_ \"embed\"",
+		"\tmisnamed \"example.com/other/go-thing\"",
+		"\t\"example.com/libseccomp-golang\" // the package is called seccomp",
+		"",
+		"\t\"example.com/m/mydocker/internal/box\" // a mydocker/ package",
+		")",
+		"",
+		"func f() {",
+		"\tfmt.Println(box.Name, misnamed.X, seccomp.Y)",
+		"\t//chapter:2",
+		"\tos.Exit(1)",
+		"\t//chapter:3",
+		"\t_ = strings.ToUpper(\"x\")",
+		"\t_ = misnamed.Z",
+		"\t//chapter:end",
+		"\t//chapter:end",
+		"}",
+	)
+	tests := []struct {
+		chapter       int
+		want, wantNot []string
+	}{
+		{
+			chapter: 1,
+			want: []string{`"fmt"`, `_ "embed"`, `misnamed "example.com/other/go-thing"`,
+				`"example.com/libseccomp-golang" // the package is called seccomp`,
+				`"example.com/m/chapters/01-uts/internal/box" // a mydocker/ package`},
+			wantNot: []string{`"os"`, `"strings"`, "mydocker/internal"},
+		},
+		{
+			chapter: 2,
+			want:    []string{`"fmt"`, `"os"`, `"example.com/m/chapters/02-pid/internal/box"`},
+			wantNot: []string{`"strings"`},
+		},
+		{
+			chapter: 3,
+			want:    []string{`"fmt"`, `"os"`, `"strings"`, `"example.com/m/chapters/03-mount/internal/box"`},
+		},
+	}
+	for _, test := range tests {
+		got := renderChapter(t, src, test.chapter)
+		for _, want := range test.want {
+			if !strings.Contains(got, want) {
+				t.Errorf("chapter %d lacks %s:\n%s", test.chapter, want, got)
+			}
+		}
+		for _, unwanted := range test.wantNot {
+			if strings.Contains(got, unwanted) {
+				t.Errorf("chapter %d has %s:\n%s", test.chapter, unwanted, got)
+			}
+		}
+		if formatted, err := format.Source([]byte(got)); err != nil || string(formatted) != got {
+			t.Errorf("chapter %d is not gofmt-ed (err %v)", test.chapter, err)
+		}
+	}
+}
+
+func TestRenderGoDropsEmptyImportDecl(t *testing.T) {
+	src := lines(
+		"package p",
+		"",
+		"import \"os\"",
+		"",
+		"func f() {",
+		"\t//chapter:2",
+		"\tos.Exit(1)",
+		"\t//chapter:end",
+		"}",
+	)
+	got := renderChapter(t, src, 1)
+	if strings.Contains(got, "import") {
+		t.Errorf("chapter 1 still imports:\n%s", got)
+	}
+}
+
+func TestGeneratedHeader(t *testing.T) {
+	tests := []struct {
+		name, src, wantDoc string
+	}{
+		{
+			name:    "package doc comment",
+			src:     lines("//chapter:1", "", "// Package p shows things.", "package p"),
+			wantDoc: "Package p shows things.\n",
+		},
+		{
+			name:    "doc comment right below the tag",
+			src:     lines("//chapter:2", "// Package p shows things.", "package p"),
+			wantDoc: "Package p shows things.\n",
+		},
+		{
+			name:    "build constraint",
+			src:     lines("//go:build linux", "", "// Package p shows things.", "package p"),
+			wantDoc: "Package p shows things.\n",
+		},
+		{
+			name: "no doc comment",
+			src:  lines("package p"),
+		},
+	}
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			got := renderChapter(t, test.src, 3)
+			header := "// Code generated by chaptergen from mydocker/p.go; DO NOT EDIT.\n" +
+				"// To change this file, edit mydocker/p.go and run `make chapters`.\n\n"
+			if !strings.HasPrefix(got, header) {
+				t.Fatalf("output does not start with the header:\n%s", got)
+			}
+			file, err := parser.ParseFile(token.NewFileSet(), "p.go", got, parser.ParseComments)
+			if err != nil {
+				t.Fatalf("output does not parse: %v", err)
+			}
+			if !ast.IsGenerated(file) {
+				t.Errorf("go/ast does not see the output as generated code")
+			}
+			if doc := file.Doc.Text(); doc != test.wantDoc {
+				t.Errorf("package doc = %q, want %q", doc, test.wantDoc)
+			}
+			if strings.Contains(test.src, "//go:build linux") && !strings.Contains(got, "\n\n//go:build linux\n\n") {
+				t.Errorf("build constraint lost or not on its own paragraph:\n%s", got)
+			}
+		})
+	}
+}
+
+func TestRenderGoParseErrorNamesSourceLine(t *testing.T) {
+	// The block cuts the function in two: chapter 1 has no closing brace.
+	src := lines(
+		"package p",
+		"",
+		"func f() {",
+		"\t//chapter:2",
+		"}",
+		"//chapter:end",
+	)
+	f, err := parseGoFile("p.go", []byte(src), testChapters)
+	if err != nil {
+		t.Fatalf("parseGoFile: %v", err)
+	}
+	_, err = renderGo(f, testChapters[0], "example.com/m")
+	want := "mydocker/p.go:3: chapter 01-uts is not valid Go here"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("error %v, want it to contain %q", err, want)
+	}
+}
+
+func TestDropDiffTimes(t *testing.T) {
+	in := lines(
+		"diff -ruN a/x.go b/x.go",
+		"--- a/x.go\t1970-01-01 00:00:00.000000000 +0000",
+		"+++ b/x.go\t2025-06-01 12:00:00.123456789 +0000",
+		"@@ -1 +1 @@",
+		"--- a/y\tnot a header: a removed line that reads \"-- a/y\"",
+		"+\tadded",
+	)
+	want := lines(
+		"diff -ruN a/x.go b/x.go",
+		"--- a/x.go",
+		"+++ b/x.go",
+		"@@ -1 +1 @@",
+		"--- a/y\tnot a header: a removed line that reads \"-- a/y\"",
+		"+\tadded",
+	)
+	if got := string(dropDiffTimes([]byte(in))); got != want {
+		t.Errorf("dropDiffTimes:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestReadModulePath(t *testing.T) {
+	tests := map[string]string{
+		"module github.com/mydocker/mydocker\n\ngo 1.26\n":   "github.com/mydocker/mydocker",
+		"// a comment\nmodule \"example.com/q\" // quoted\n": "example.com/q",
+	}
+	for goMod, want := range tests {
+		file := filepath.Join(t.TempDir(), "go.mod")
+		if err := os.WriteFile(file, []byte(goMod), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := readModulePath(file); err != nil || got != want {
+			t.Errorf("readModulePath(%q) = %q, %v; want %q", goMod, got, err, want)
+		}
+	}
+}

@@ -1,0 +1,9 @@
+//chapter:2
+
+// Package greet makes greetings.
+package greet
+
+// Hello greets name.
+func Hello(name string) string {
+	return "hello, " + name
+}

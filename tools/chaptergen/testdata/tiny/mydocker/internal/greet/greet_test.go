@@ -1,0 +1,11 @@
+//chapter:2
+
+package greet
+
+import "testing"
+
+func TestHello(t *testing.T) {
+	if got := Hello("bob"); got != "hello, bob" {
+		t.Errorf("Hello(bob) = %q", got)
+	}
+}

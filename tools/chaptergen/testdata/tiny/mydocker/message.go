@@ -1,0 +1,10 @@
+//chapter:2
+
+package main
+
+import "example.com/tiny/mydocker/internal/greet"
+
+// message greets name.
+func message(name string) string {
+	return greet.Hello(name)
+}
