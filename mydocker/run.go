@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mydocker/mydocker/mydocker/internal/cgroups"
 	"github.com/mydocker/mydocker/mydocker/internal/container"
 )
 
@@ -17,6 +18,12 @@ import (
 type runOptions struct {
 	hostname    string
 	stopTimeout int // seconds
+	//chapter:4
+	memory, memorySwap, cpus string
+	cpuShares, pidsLimit     int64
+	cpusetCPUs, cpusetMems   string
+	cgroupParent             string
+	//chapter:end
 }
 
 func newRunCommand(global *globalOptions) *cobra.Command {
@@ -36,6 +43,16 @@ func newRunCommand(global *globalOptions) *cobra.Command {
 	flags.StringVar(&opts.hostname, "hostname", "", "container host name (default: the short container ID)")
 	flags.IntVar(&opts.stopTimeout, "stop-timeout", int(container.DefaultStopTimeout/time.Second),
 		"seconds to wait after forwarding SIGTERM before killing the container")
+	//chapter:4
+	flags.StringVarP(&opts.memory, "memory", "m", "", "memory limit, e.g. 256m (units b, k, m, g)")
+	flags.StringVar(&opts.memorySwap, "memory-swap", "", "memory plus swap limit; -1 for unlimited swap (default: twice --memory)")
+	flags.StringVar(&opts.cpus, "cpus", "", "number of CPUs' worth of time, e.g. 0.5")
+	flags.Int64Var(&opts.cpuShares, "cpu-shares", 0, "relative CPU weight (default 1024)")
+	flags.StringVar(&opts.cpusetCPUs, "cpuset-cpus", "", "CPUs the container may use, e.g. 0-1,3")
+	flags.StringVar(&opts.cpusetMems, "cpuset-mems", "", "memory nodes the container may use, e.g. 0")
+	flags.Int64Var(&opts.pidsLimit, "pids-limit", 0, "most processes at once (-1 for no limit)")
+	flags.StringVar(&opts.cgroupParent, "cgroup-parent", "mydocker", "cgroup under which the container's cgroup is made")
+	//chapter:end
 	return cmd
 }
 
@@ -52,6 +69,13 @@ func runContainer(global *globalOptions, opts *runOptions, args []string) error 
 	if err := setCommand(spec, args); err != nil {
 		return err
 	}
+	//chapter:4
+	limits, err := opts.limits()
+	if err != nil {
+		return err
+	}
+	spec.CgroupParent = opts.cgroupParent
+	//chapter:end
 	if opts.hostname != "" {
 		spec.Hostname = opts.hostname
 	}
@@ -60,12 +84,26 @@ func runContainer(global *globalOptions, opts *runOptions, args []string) error 
 	if err != nil {
 		return err
 	}
-	defer c.Remove()
+	defer warnIfFails(c.Remove)
+	//chapter:4
+	cgroup, err := cgroups.New(opts.cgroupParent, spec.ID, limits)
+	if err != nil {
+		return err
+	}
+	defer warnIfFails(cgroup.Destroy)
+	//chapter:end
 
 	proc, err := container.Start(spec, container.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
 	if err != nil {
 		return err
 	}
+	//chapter:4
+	if err := cgroup.Add(proc.Pid()); err != nil {
+		proc.Kill()
+		proc.Wait()
+		return err
+	}
+	//chapter:end
 	stopForwarding := proc.ForwardSignals(time.Duration(opts.stopTimeout) * time.Second)
 	defer stopForwarding()
 
@@ -75,8 +113,27 @@ func runContainer(global *globalOptions, opts *runOptions, args []string) error 
 		proc.Wait()
 		return err
 	}
-	if code := proc.Wait(); code != 0 {
+	//chapter:4
+	if err := cgroup.LimitPids(); err != nil {
+		proc.Kill()
+		proc.Wait()
+		return err
+	}
+	//chapter:end
+	code := proc.Wait()
+	//chapter:4
+	reportOOM(cgroup, code)
+	//chapter:end
+	if code != 0 {
 		return exitCode(code)
 	}
 	return nil
+}
+
+// warnIfFails runs a clean-up step and reports its failure; it is deferred,
+// so it cannot change the exit code, but it must not fail silently.
+func warnIfFails(cleanup func() error) {
+	if err := cleanup(); err != nil {
+		fmt.Fprintf(os.Stderr, "mydocker: %v\n", err)
+	}
 }

@@ -61,7 +61,7 @@ func runContainer(global *globalOptions, opts *runOptions, args []string) error 
 	if err != nil {
 		return err
 	}
-	defer c.Remove()
+	defer warnIfFails(c.Remove)
 
 	proc, err := container.Start(spec, container.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
 	if err != nil {
@@ -76,8 +76,17 @@ func runContainer(global *globalOptions, opts *runOptions, args []string) error 
 		proc.Wait()
 		return err
 	}
-	if code := proc.Wait(); code != 0 {
+	code := proc.Wait()
+	if code != 0 {
 		return exitCode(code)
 	}
 	return nil
+}
+
+// warnIfFails runs a clean-up step and reports its failure; it is deferred,
+// so it cannot change the exit code, but it must not fail silently.
+func warnIfFails(cleanup func() error) {
+	if err := cleanup(); err != nil {
+		fmt.Fprintf(os.Stderr, "mydocker: %v\n", err)
+	}
 }

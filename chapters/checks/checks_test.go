@@ -105,12 +105,14 @@ var rootSkeleton = map[string]bool{
 }
 
 // ignoredLeak says whether a new thing on the host is not the checks' doing:
-// the directories mydocker keeps in its root, and cgroups that the host
+// the directories mydocker keeps in its root and its parent cgroup
+// "mydocker", and cgroups that the host
 // makes for its own processes while the checks run (the checks' cgroups all
 // have "mydocker" in their path).
 func ignoredLeak(leak string) bool {
 	if cgroup, ok := strings.CutPrefix(leak, "cgroup: "); ok {
-		return !strings.Contains(cgroup, "mydocker")
+		// mydocker keeps its parent cgroup, as it keeps its root directory.
+		return !strings.Contains(cgroup, "mydocker") || filepath.Base(cgroup) == "mydocker"
 	}
 	return rootSkeleton[leak]
 }

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/mydocker/mydocker/mydocker/internal/atomicfile"
+	"github.com/mydocker/mydocker/mydocker/internal/cgroups"
 )
 
 // Container is a container as mydocker keeps it on disk: a directory
@@ -72,6 +73,13 @@ func Create(root string, spec *Spec) (c *Container, err error) {
 
 // Remove deletes everything mydocker made for the container.
 func (c *Container) Remove() error {
+	//chapter:4
+	if cgroup, err := cgroups.Open(c.Spec.CgroupParent, c.ID); err == nil {
+		if err := cgroup.Destroy(); err != nil {
+			return fmt.Errorf("remove container %s: %w", ShortID(c.ID), err)
+		}
+	}
+	//chapter:end
 	err := os.RemoveAll(c.Dir)
 	if c.lock != nil {
 		c.lock.Close() // closing the last descriptor releases the lock
@@ -98,13 +106,24 @@ func removeAbandoned(containers string) error {
 		if err != nil {
 			return err
 		}
-		err = os.RemoveAll(dir)
+		err = abandoned(dir).Remove()
 		lock.Close()
 		if err != nil {
-			return fmt.Errorf("remove abandoned container %s: %w", ShortID(entry.Name()), err)
+			return fmt.Errorf("remove abandoned container: %w", err)
 		}
 	}
 	return nil
+}
+
+// abandoned loads what Remove needs of a container that nobody runs. A
+// directory without a readable config.json (a crash inside Create) has
+// nothing else to remove.
+func abandoned(dir string) *Container {
+	c := &Container{ID: filepath.Base(dir), Dir: dir, Spec: &Spec{}}
+	if data, err := os.ReadFile(filepath.Join(dir, "config.json")); err == nil {
+		json.Unmarshal(data, c.Spec)
+	}
+	return c
 }
 
 // lockDir opens a directory and takes an flock(2) on it. The lock lasts

@@ -21,6 +21,9 @@ type Spec struct {
 	//chapter:3
 	Rootfs string `json:"rootfs"` // absolute path of the root filesystem
 	//chapter:end
+	//chapter:4
+	CgroupParent string `json:"cgroupParent"` // the container's cgroup is CgroupParent/ID
+	//chapter:end
 }
 
 // defaultPath is the PATH that a container's command gets, as Docker sets it.

@@ -99,13 +99,24 @@ func removeAbandoned(containers string) error {
 		if err != nil {
 			return err
 		}
-		err = os.RemoveAll(dir)
+		err = abandoned(dir).Remove()
 		lock.Close()
 		if err != nil {
-			return fmt.Errorf("remove abandoned container %s: %w", ShortID(entry.Name()), err)
+			return fmt.Errorf("remove abandoned container: %w", err)
 		}
 	}
 	return nil
+}
+
+// abandoned loads what Remove needs of a container that nobody runs. A
+// directory without a readable config.json (a crash inside Create) has
+// nothing else to remove.
+func abandoned(dir string) *Container {
+	c := &Container{ID: filepath.Base(dir), Dir: dir, Spec: &Spec{}}
+	if data, err := os.ReadFile(filepath.Join(dir, "config.json")); err == nil {
+		json.Unmarshal(data, c.Spec)
+	}
+	return c
 }
 
 // lockDir opens a directory and takes an flock(2) on it. The lock lasts

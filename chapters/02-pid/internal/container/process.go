@@ -110,7 +110,7 @@ func (p *Process) Resume() error {
 	}
 	report, err := io.ReadAll(p.sync)
 	if err != nil {
-		return fmt.Errorf("read container init's report: %w", err)
+		return fmt.Errorf("container init died before starting the command: %w", err)
 	}
 	if len(report) == 0 {
 		return nil // exec succeeded

@@ -1,0 +1,424 @@
+//chapter:4
+
+package cgroups
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Root is where the host mounts its cgroup file systems.
+const Root = "/sys/fs/cgroup"
+
+// controllers are the ones a container is put under. v1 also needs
+// cpuacct, the CPU time accounting that v2 keeps in the cpu controller.
+var controllers = []string{"memory", "cpu", "cpuacct", "cpuset", "pids"}
+
+// Cgroup is one container's control group: on v2 one directory, on v1 one
+// directory in each controller's hierarchy.
+type Cgroup struct {
+	version int
+	dirs    map[string]string // controller -> directory (on v2 all the same)
+	limits  Limits
+}
+
+// Version says which cgroup version the host uses: 2 when /sys/fs/cgroup is
+// the unified hierarchy; otherwise 1, also in "hybrid" mode, where the
+// controllers are v1 and a cgroup2 at /sys/fs/cgroup/unified holds none.
+func Version() (int, error) {
+	var fs unix.Statfs_t
+	if err := unix.Statfs(Root, &fs); err != nil {
+		return 0, fmt.Errorf("no cgroup file system at %s: %w", Root, err)
+	}
+	if fs.Type == unix.CGROUP2_SUPER_MAGIC {
+		return 2, nil
+	}
+	return 1, nil
+}
+
+// New makes the cgroup parent/name and writes the limits into it. On v2 it
+// first enables the controllers for the children of every ancestor.
+func New(parent, name string, limits Limits) (c *Cgroup, err error) {
+	version, err := Version()
+	if err != nil {
+		return nil, err
+	}
+	c = &Cgroup{version: version, dirs: make(map[string]string), limits: limits}
+	defer func() {
+		if err != nil {
+			c.Destroy()
+		}
+	}()
+	if version == 2 {
+		err = c.create2(parent, name)
+	} else {
+		err = c.create1(parent, name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	settings := limits.v1Settings()
+	if version == 2 {
+		settings = limits.v2Settings()
+	}
+	for _, s := range settings {
+		if s.file == "pids.max" {
+			continue // see LimitPids
+		}
+		if err := c.set(s); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// LimitPids writes the pids limit. It is called once the user's command
+// runs: until then the container's first process is mydocker's init, a Go
+// program whose runtime threads count as pids too, and a low limit would
+// stop the runtime itself from starting a thread.
+func (c *Cgroup) LimitPids() error {
+	if c.limits.PidsLimit <= 0 {
+		return nil
+	}
+	return c.set(setting{"pids", "pids.max", strconv.FormatInt(c.limits.PidsLimit, 10)})
+}
+
+// set writes one setting into the directory of its controller.
+func (c *Cgroup) set(s setting) error {
+	dir, ok := c.dirs[s.controller]
+	if !ok {
+		return fmt.Errorf("cannot set %s: the %s controller is not available on this host", s.file, s.controller)
+	}
+	return writeFile(dir, s.file, s.value)
+}
+
+// Open finds the existing cgroup parent/name, to remove it. It fails with
+// an error matching os.ErrNotExist when there is none.
+func Open(parent, name string) (*Cgroup, error) {
+	version, err := Version()
+	if err != nil {
+		return nil, err
+	}
+	c := &Cgroup{version: version, dirs: make(map[string]string)}
+	mounts := map[string]string{"": Root}
+	if version == 1 {
+		if mounts, err = v1Mounts(); err != nil {
+			return nil, err
+		}
+	}
+	for controller, mount := range mounts {
+		dir := filepath.Join(mount, parent, name)
+		if _, err := os.Stat(dir); err == nil {
+			c.dirs[controller] = dir
+		}
+	}
+	if version == 2 {
+		if dir, ok := c.dirs[""]; ok {
+			for _, controller := range controllers {
+				c.dirs[controller] = dir
+			}
+		}
+	}
+	if len(c.dirs) == 0 {
+		return nil, fmt.Errorf("cgroup %s/%s: %w", parent, name, os.ErrNotExist)
+	}
+	return c, nil
+}
+
+// create1 makes the cgroup in each v1 controller's hierarchy.
+func (c *Cgroup) create1(parent, name string) error {
+	mounts, err := v1Mounts()
+	if err != nil {
+		return err
+	}
+	for _, controller := range controllers {
+		mount, ok := mounts[controller]
+		if !ok {
+			continue // not on this host; New fails only if a limit needs it
+		}
+		dir := filepath.Join(mount, parent, name)
+		if other, done := c.dirFor(dir); done {
+			c.dirs[controller] = other // co-mounted, as in cpu,cpuacct
+			continue
+		}
+		if controller == "cpuset" {
+			if err := makeCpusetParents(mount, parent); err != nil {
+				return err
+			}
+		} else if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+			return fmt.Errorf("create cgroup parent: %w", err)
+		}
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			return fmt.Errorf("create cgroup: %w", err)
+		}
+		c.dirs[controller] = dir
+		if controller == "cpuset" {
+			if err := c.initCpuset(dir); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// dirFor reports whether dir was already made for another controller.
+func (c *Cgroup) dirFor(dir string) (string, bool) {
+	for _, d := range c.dirs {
+		if d == dir {
+			return d, true
+		}
+	}
+	return "", false
+}
+
+// makeCpusetParents creates the v1 cpuset parents one level at a time: a
+// new cpuset cgroup has no CPUs and no memory nodes, so each level copies
+// its parent's before anything can go below it.
+func makeCpusetParents(mount, parent string) error {
+	dir := mount
+	for _, part := range strings.Split(filepath.Clean(parent), "/") {
+		if part == "" || part == "." {
+			continue
+		}
+		up := dir
+		dir = filepath.Join(dir, part)
+		if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+			return fmt.Errorf("create cgroup parent: %w", err)
+		}
+		for _, file := range []string{"cpuset.cpus", "cpuset.mems"} {
+			if err := inheritIfEmpty(up, dir, file); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// initCpuset gives a new v1 cpuset cgroup its CPUs and memory nodes: the
+// ones asked for, or else all of its parent's.
+func (c *Cgroup) initCpuset(dir string) error {
+	for file, want := range map[string]string{"cpuset.cpus": c.limits.CpusetCPUs, "cpuset.mems": c.limits.CpusetMems} {
+		if want != "" {
+			if err := writeFile(dir, file, want); err != nil {
+				return err
+			}
+		} else if err := inheritIfEmpty(filepath.Dir(dir), dir, file); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// inheritIfEmpty copies file from the parent directory up when it is empty in dir.
+func inheritIfEmpty(up, dir, file string) error {
+	current, err := os.ReadFile(filepath.Join(dir, file))
+	if err != nil {
+		return fmt.Errorf("read cgroup file: %w", err)
+	}
+	if strings.TrimSpace(string(current)) != "" {
+		return nil
+	}
+	value, err := os.ReadFile(filepath.Join(up, file))
+	if err != nil {
+		return fmt.Errorf("read cgroup file: %w", err)
+	}
+	return writeFile(dir, file, strings.TrimSpace(string(value)))
+}
+
+// create2 makes the cgroup in the unified hierarchy. Controllers are
+// enabled top-down: a cgroup can use a controller only if its parent lists
+// it in cgroup.subtree_control. The "no internal processes" rule says a
+// cgroup other than the root that has processes cannot do that, so
+// mydocker's parent cgroup holds only containers, never processes.
+func (c *Cgroup) create2(parent, name string) error {
+	dir := Root
+	for _, part := range strings.Split(filepath.Clean(filepath.Join(parent, name)), "/") {
+		if part == "" || part == "." {
+			continue
+		}
+		if err := enableControllers(dir); err != nil {
+			return err
+		}
+		dir = filepath.Join(dir, part)
+		if dir == filepath.Join(Root, parent, name) {
+			if err := os.Mkdir(dir, 0o755); err != nil {
+				return fmt.Errorf("create cgroup: %w", err)
+			}
+		} else if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+			return fmt.Errorf("create cgroup parent: %w", err)
+		}
+	}
+	available, err := os.ReadFile(filepath.Join(dir, "cgroup.controllers"))
+	if err != nil {
+		return fmt.Errorf("read cgroup controllers: %w", err)
+	}
+	for _, controller := range strings.Fields(string(available)) {
+		c.dirs[controller] = dir
+	}
+	c.dirs["cpuacct"] = dir // v2 accounts CPU time in every cgroup (cpu.stat)
+	return nil
+}
+
+// enableControllers turns on, for the children of dir, the controllers
+// that mydocker uses and dir has.
+func enableControllers(dir string) error {
+	available, err := os.ReadFile(filepath.Join(dir, "cgroup.controllers"))
+	if err != nil {
+		return fmt.Errorf("read cgroup controllers: %w", err)
+	}
+	var enable []string
+	for _, controller := range strings.Fields(string(available)) {
+		if slices.Contains(controllers, controller) {
+			enable = append(enable, "+"+controller)
+		}
+	}
+	if len(enable) == 0 {
+		return nil
+	}
+	err = writeFile(dir, "cgroup.subtree_control", strings.Join(enable, " "))
+	if errors.Is(err, unix.EBUSY) {
+		return fmt.Errorf("%w (cgroup v2 allows no processes in a cgroup that hands controllers to its children: give --cgroup-parent a cgroup without processes of its own)", err)
+	}
+	return err
+}
+
+// v1Mounts maps each v1 controller to where its hierarchy is mounted, read
+// from the mount table (the fourth field from the end names the file
+// system type, "cgroup"; the last lists the controllers).
+func v1Mounts() (map[string]string, error) {
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return nil, fmt.Errorf("read mount table: %w", err)
+	}
+	defer f.Close()
+	mounts := make(map[string]string)
+	scanner := bufio.NewScanner(f)
+	for scanner.Scan() {
+		mountPoint, fsType, options, ok := parseMountinfo(scanner.Text())
+		if !ok || fsType != "cgroup" {
+			continue
+		}
+		for _, option := range strings.Split(options, ",") {
+			if slices.Contains(controllers, option) {
+				mounts[option] = mountPoint
+			}
+		}
+	}
+	return mounts, scanner.Err()
+}
+
+// parseMountinfo picks the mount point, file system type and super options
+// out of one line of /proc/self/mountinfo (see proc(5)).
+func parseMountinfo(line string) (mountPoint, fsType, options string, ok bool) {
+	before, after, found := strings.Cut(line, " - ")
+	fields, tail := strings.Fields(before), strings.Fields(after)
+	if !found || len(fields) < 5 || len(tail) < 3 {
+		return "", "", "", false
+	}
+	return fields[4], tail[0], tail[2], true
+}
+
+// Add moves a process, with all its threads, into the cgroup.
+func (c *Cgroup) Add(pid int) error {
+	for _, dir := range c.uniqueDirs() {
+		if err := writeFile(dir, "cgroup.procs", strconv.Itoa(pid)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// OOMKills is how many processes of the cgroup the kernel has killed for
+// want of memory: the oom_kill counter of memory.events (v2) or
+// memory.oom_control (v1).
+func (c *Cgroup) OOMKills() int {
+	dir, ok := c.dirs["memory"]
+	if !ok {
+		return 0
+	}
+	file := "memory.oom_control"
+	if c.version == 2 {
+		file = "memory.events"
+	}
+	data, err := os.ReadFile(filepath.Join(dir, file))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if value, ok := strings.CutPrefix(line, "oom_kill "); ok {
+			n, _ := strconv.Atoi(value)
+			return n
+		}
+	}
+	return 0
+}
+
+// MemoryLimit is the memory limit, in bytes, or 0 when there is none.
+func (c *Cgroup) MemoryLimit() int64 { return c.limits.Memory }
+
+// Destroy kills any process still in the cgroup and removes its
+// directories. A cgroup cannot be removed while it has processes, and
+// dying ones take a moment to leave, so it tries for a while.
+func (c *Cgroup) Destroy() error {
+	var errs []error
+	for _, dir := range c.uniqueDirs() {
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			killAll(dir)
+			err := unix.Rmdir(dir)
+			if err == nil || errors.Is(err, unix.ENOENT) {
+				break
+			}
+			if !errors.Is(err, unix.EBUSY) || time.Now().After(deadline) {
+				errs = append(errs, fmt.Errorf("remove cgroup %s: %w", dir, err))
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// killAll sends SIGKILL to every process in the cgroup directory dir.
+func killAll(dir string) {
+	data, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+	if err != nil {
+		return
+	}
+	for _, field := range strings.Fields(string(data)) {
+		if pid, err := strconv.Atoi(field); err == nil {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+}
+
+// uniqueDirs lists the cgroup's directories, each once.
+func (c *Cgroup) uniqueDirs() []string {
+	var dirs []string
+	for _, controller := range controllers {
+		dir, ok := c.dirs[controller]
+		if ok && !slices.Contains(dirs, dir) {
+			dirs = append(dirs, dir)
+		}
+	}
+	return dirs
+}
+
+// writeFile writes one value to a control file; the kernel checks the value
+// on write, so the error says which file refused what.
+func writeFile(dir, file, value string) error {
+	if err := os.WriteFile(filepath.Join(dir, file), []byte(value), 0o644); err != nil {
+		return fmt.Errorf("set %s to %q: %w", filepath.Join(dir, file), value, err)
+	}
+	return nil
+}

@@ -1,0 +1,183 @@
+//chapter:4
+
+// Package cgroups puts a container into control groups of its own and
+// limits its memory, CPU time, CPUs and number of processes. It speaks both
+// cgroup versions: v1, with one hierarchy per controller, and v2, with one
+// unified hierarchy.
+package cgroups
+
+import (
+	"fmt"
+	"maps"
+	"math"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Limits are a container's resource limits; a zero field means "no limit".
+type Limits struct {
+	Memory     int64   // bytes of memory
+	MemorySwap int64   // bytes of memory plus swap; -1 means unlimited swap
+	CPUs       float64 // CPUs' worth of time per period, e.g. 0.5
+	CPUShares  int64   // relative weight (v1 cpu.shares; v2 cpu.weight is derived)
+	CpusetCPUs string  // CPUs the container may run on, e.g. "0-1,3"
+	CpusetMems string  // memory nodes it may allocate from
+	PidsLimit  int64   // most processes (and threads) at once; -1 means unlimited
+}
+
+// cpuPeriod is the CFS period, in microseconds, that --cpus is a share of.
+const cpuPeriod = 100000
+
+// minMemory is the smallest memory limit accepted; less is not enough even
+// to start a process (Docker has the same floor).
+const minMemory = 6 << 20
+
+var sizePattern = regexp.MustCompile(`^(\d+(?:\.\d+)?)\s*([bkmgt]?)b?$`)
+
+// ParseSize parses a size such as 256m or 1.5g, in binary units (1k = 1024).
+func ParseSize(s string) (int64, error) {
+	m := sizePattern.FindStringSubmatch(strings.ToLower(strings.TrimSpace(s)))
+	if m == nil {
+		return 0, fmt.Errorf("%q is not a size: use a number with an optional unit b, k, m or g (e.g. 256m)", s)
+	}
+	n, err := strconv.ParseFloat(m[1], 64)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a size: %w", s, err)
+	}
+	shift := map[string]uint{"": 0, "b": 0, "k": 10, "m": 20, "g": 30, "t": 40}[m[2]]
+	bytes := n * float64(uint64(1)<<shift)
+	if bytes >= math.MaxInt64 {
+		return 0, fmt.Errorf("%q is too large", s)
+	}
+	return int64(bytes), nil
+}
+
+// ParseMemory parses --memory and --memory-swap. swap may be empty, or -1
+// for unlimited swap; when only memory is set, swap defaults to twice
+// memory, as in Docker.
+func ParseMemory(memory, swap string) (mem, memSwap int64, err error) {
+	if memory != "" {
+		if mem, err = ParseSize(memory); err != nil {
+			return 0, 0, fmt.Errorf("invalid memory limit: %w", err)
+		}
+		if mem < minMemory {
+			return 0, 0, fmt.Errorf("invalid memory limit %q: the minimum is 6m", memory)
+		}
+	}
+	switch swap {
+	case "":
+		if mem > 0 {
+			memSwap = 2 * mem
+		}
+	case "-1":
+		memSwap = -1
+	default:
+		if memSwap, err = ParseSize(swap); err != nil {
+			return 0, 0, fmt.Errorf("invalid --memory-swap: %w", err)
+		}
+		if mem == 0 {
+			return 0, 0, fmt.Errorf("--memory-swap %s needs a memory limit too: add -m", swap)
+		}
+		if memSwap < mem {
+			return 0, 0, fmt.Errorf("--memory-swap %s is less than the memory limit: it counts memory plus swap, so make it at least %s (or -1 for unlimited swap)", swap, memory)
+		}
+	}
+	return mem, memSwap, nil
+}
+
+// ParseCPUs parses --cpus, a decimal number of CPUs no larger than online.
+func ParseCPUs(s string, online int) (float64, error) {
+	cpus, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil || math.IsNaN(cpus) || math.IsInf(cpus, 0) {
+		return 0, fmt.Errorf("invalid --cpus %q: use a decimal number of CPUs, e.g. 0.5", s)
+	}
+	if cpus < 0 {
+		return 0, fmt.Errorf("invalid --cpus %s: it cannot be negative", s)
+	}
+	if cpus > float64(online) {
+		return 0, fmt.Errorf("invalid --cpus %s: this host has %d CPUs, so use at most %d", s, online, online)
+	}
+	if cpus > 0 && cpus*cpuPeriod < 1000 {
+		return 0, fmt.Errorf("invalid --cpus %s: the smallest is 0.01", s)
+	}
+	return cpus, nil
+}
+
+// ParseCPUShares checks --cpu-shares against the range the kernel accepts.
+func ParseCPUShares(shares int64) (int64, error) {
+	if shares != 0 && (shares < 2 || shares > 262144) {
+		return 0, fmt.Errorf("invalid --cpu-shares %d: use a weight from 2 to 262144 (the default is 1024)", shares)
+	}
+	return shares, nil
+}
+
+// ParsePidsLimit checks --pids-limit: a positive number, or 0 or -1 for none.
+func ParsePidsLimit(limit int64) (int64, error) {
+	if limit < -1 {
+		return 0, fmt.Errorf("invalid --pids-limit %d: use a positive number, or -1 for no limit", limit)
+	}
+	if limit == -1 {
+		return 0, nil
+	}
+	return limit, nil
+}
+
+// ParseCPUSet checks a list such as "0-2,5" (for --cpuset-cpus or
+// --cpuset-mems) against the IDs that exist, given in the same format.
+func ParseCPUSet(flag, list, available string) (string, error) {
+	want, err := parseIDList(list)
+	if err != nil {
+		return "", fmt.Errorf("invalid --%s %q: %v; use numbers and ranges such as 0-2,4", flag, list, err)
+	}
+	have, err := parseIDList(available)
+	if err != nil {
+		return "", fmt.Errorf("read the host's %s: %w", flag, err)
+	}
+	for _, id := range slices.Sorted(maps.Keys(want)) {
+		if !have[id] {
+			return "", fmt.Errorf("invalid --%s %q: %d does not exist on this host, which has %s", flag, list, id, available)
+		}
+	}
+	return list, nil
+}
+
+// parseIDList parses the kernel's list format ("0-3,7") into a set.
+func parseIDList(list string) (map[int]bool, error) {
+	ids := make(map[int]bool)
+	for _, part := range strings.Split(strings.TrimSpace(list), ",") {
+		first, last, isRange := strings.Cut(part, "-")
+		lo, err := strconv.Atoi(first)
+		if err != nil || lo < 0 {
+			return nil, fmt.Errorf("%q is not a number or range", part)
+		}
+		hi := lo
+		if isRange {
+			if hi, err = strconv.Atoi(last); err != nil || hi < lo {
+				return nil, fmt.Errorf("%q is not a range from low to high", part)
+			}
+		}
+		for id := lo; id <= hi; id++ {
+			ids[id] = true
+		}
+	}
+	return ids, nil
+}
+
+// weightFromShares maps v1 cpu.shares (2..262144, default 1024) onto v2
+// cpu.weight (1..10000, default 100) linearly, as runc and crun do.
+func weightFromShares(shares int64) int64 {
+	return 1 + ((shares-2)*9999)/262142
+}
+
+// FormatBytes prints a byte count the way a person reads it, e.g. 32MiB.
+func FormatBytes(n int64) string {
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
+	i := 0
+	for n >= 1024 && n%1024 == 0 && i < len(units)-1 {
+		n /= 1024
+		i++
+	}
+	return fmt.Sprintf("%d%s", n, units[i])
+}
