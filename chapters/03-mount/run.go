@@ -23,10 +23,12 @@ type runOptions struct {
 func newRunCommand(global *globalOptions) *cobra.Command {
 	opts := &runOptions{}
 	cmd := &cobra.Command{
-		Use:     runUsage,
-		Short:   "Run a command in a new container",
-		Example: runExample,
-		Args:    runArgs,
+		Use: runUsage,
+		// The usage line already says [OPTIONS], as Docker's does.
+		DisableFlagsInUseLine: true,
+		Short:                 "Run a command in a new container",
+		Example:               runExample,
+		Args:                  runArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runContainer(global, opts, args)
 		},
@@ -36,7 +38,7 @@ func newRunCommand(global *globalOptions) *cobra.Command {
 	flags.SetInterspersed(false)
 	flags.StringVar(&opts.hostname, "hostname", "", "container host name (default: the short container ID)")
 	flags.IntVar(&opts.stopTimeout, "stop-timeout", int(container.DefaultStopTimeout/time.Second),
-		"seconds to wait after forwarding SIGTERM before killing the container")
+		"seconds to wait after forwarding SIGTERM or SIGHUP before killing the container")
 	return cmd
 }
 

@@ -28,10 +28,12 @@ type runOptions struct {
 func newRunCommand(global *globalOptions) *cobra.Command {
 	opts := &runOptions{}
 	cmd := &cobra.Command{
-		Use:     runUsage,
-		Short:   "Run a command in a new container",
-		Example: runExample,
-		Args:    runArgs,
+		Use: runUsage,
+		// The usage line already says [OPTIONS], as Docker's does.
+		DisableFlagsInUseLine: true,
+		Short:                 "Run a command in a new container",
+		Example:               runExample,
+		Args:                  runArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runContainer(global, opts, args)
 		},
@@ -41,7 +43,7 @@ func newRunCommand(global *globalOptions) *cobra.Command {
 	flags.SetInterspersed(false)
 	flags.StringVar(&opts.hostname, "hostname", "", "container host name (default: the short container ID)")
 	flags.IntVar(&opts.stopTimeout, "stop-timeout", int(container.DefaultStopTimeout/time.Second),
-		"seconds to wait after forwarding SIGTERM before killing the container")
+		"seconds to wait after forwarding SIGTERM or SIGHUP before killing the container")
 	flags.StringVarP(&opts.memory, "memory", "m", "", "memory limit, e.g. 256m (units b, k, m, g)")
 	flags.StringVar(&opts.memorySwap, "memory-swap", "", "memory plus swap limit; -1 for unlimited swap (default: twice --memory)")
 	flags.StringVar(&opts.cpus, "cpus", "", "number of CPUs' worth of time, e.g. 0.5")

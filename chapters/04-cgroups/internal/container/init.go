@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 
 	"golang.org/x/sys/unix"
 
@@ -47,6 +48,9 @@ func Init() error {
 	path, err := lookPath(spec.Args[0], spec.Env)
 	if err != nil {
 		return report(sync, exitCodeFor(err), err)
+	}
+	if err := closeInheritedFiles(); err != nil {
+		return report(sync, 125, err)
 	}
 	// On success exec does not return; the sync socket is close-on-exec, so
 	// the parent reads end-of-file and knows the command is running.
@@ -92,8 +96,28 @@ func openChannels() (*Spec, *os.File, error) {
 // died before that, and the container must not start.
 func waitForParent(sync *os.File) error {
 	buf := make([]byte, 1)
-	if _, err := io.ReadFull(sync, buf); err != nil || buf[0] != goAhead {
-		return fmt.Errorf("no go-ahead from mydocker run (it may have died): %v", err)
+	if _, err := io.ReadFull(sync, buf); err != nil {
+		return fmt.Errorf("no go-ahead from mydocker run (it may have died): %w", err)
+	}
+	if buf[0] != goAhead {
+		return fmt.Errorf("mydocker run sent %q instead of the go-ahead", buf[0])
+	}
+	return nil
+}
+
+// closeInheritedFiles marks every descriptor above stderr close-on-exec.
+// Whatever called mydocker run may have left descriptors open without that
+// flag, and the container's command must not inherit them: an open
+// directory of the host's is a way out of the container's root.
+func closeInheritedFiles() error {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return fmt.Errorf("list open files: %w", err)
+	}
+	for _, entry := range entries {
+		if fd, err := strconv.Atoi(entry.Name()); err == nil && fd > 2 {
+			unix.CloseOnExec(fd)
+		}
 	}
 	return nil
 }

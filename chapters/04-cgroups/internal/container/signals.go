@@ -9,6 +9,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // forwarded are the signals that mydocker run passes on to the container,
@@ -22,6 +24,14 @@ var forwarded = []os.Signal{
 // DefaultStopTimeout is how long a container may take to exit after a
 // SIGTERM or SIGHUP before it is killed; `docker stop` waits as long.
 const DefaultStopTimeout = 10 * time.Second
+
+// foregroundOfTerminal says whether mydocker run is in the foreground
+// process group of the terminal on its stdin, where the terminal sends
+// SIGINT and SIGQUIT to every process of the group, the container's too.
+func foregroundOfTerminal() bool {
+	pgrp, err := unix.IoctlGetInt(0, unix.TIOCGPGRP)
+	return err == nil && pgrp == unix.Getpgrp()
+}
 
 // interruptsToKill is how many SIGINTs (Ctrl-C) kill a container that ignores them.
 const interruptsToKill = 3
@@ -38,6 +48,7 @@ func (p *Process) ForwardSignals(stopTimeout time.Duration) (stop func()) {
 	signals := make(chan os.Signal, 8)
 	signal.Notify(signals, forwarded...)
 	done := make(chan struct{})
+	fromTerminal := foregroundOfTerminal()
 	go func() {
 		interrupts := 0
 		var killTimer *time.Timer
@@ -49,7 +60,11 @@ func (p *Process) ForwardSignals(stopTimeout time.Duration) (stop func()) {
 				}
 				return
 			case sig := <-signals:
-				p.cmd.Process.Signal(sig)
+				// Ctrl-C and Ctrl-\ at a terminal already reached the
+				// container, which shares mydocker run's process group.
+				if !fromTerminal || (sig != syscall.SIGINT && sig != syscall.SIGQUIT) {
+					p.cmd.Process.Signal(sig)
+				}
 				switch sig {
 				case syscall.SIGINT:
 					interrupts++

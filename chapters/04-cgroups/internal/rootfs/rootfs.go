@@ -40,8 +40,9 @@ func Setup(dir string) error {
 
 // makeMountsPrivate stops mount events from crossing between the container
 // and the host. A new mount namespace starts with a copy of the host's
-// mounts, and on most systems (systemd) they are shared: without this,
-// mounting /proc in the container would mount it on the host too.
+// mounts, and on most systems (systemd) they are shared: without this, the
+// bind mount of the root filesystem below would appear on the host too, and
+// pivot_root(2) refuses to move a shared mount (EINVAL).
 func makeMountsPrivate() error {
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("make mounts private: %w", err)
