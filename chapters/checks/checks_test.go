@@ -13,6 +13,7 @@
 package checks
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -20,6 +21,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -33,7 +35,14 @@ type checkFile struct {
 	path    string
 }
 
+// asNobodyMarker, as the first argument, makes this test binary run the
+// command in the rest of its arguments as user and group 65534 (nobody).
+const asNobodyMarker = "mydocker-checks-as-nobody"
+
 func TestMain(m *testing.M) {
+	if len(os.Args) > 2 && os.Args[1] == asNobodyMarker {
+		os.Exit(runAsNobody(os.Args[2:]))
+	}
 	// Orphans that a check leaves behind are re-parented to this process,
 	// where the leak check finds them.
 	if err := leakcheck.BecomeSubreaper(); err != nil {
@@ -57,11 +66,20 @@ func TestChapters(t *testing.T) {
 			t.Fatalf("MYDOCKER_CHAPTER=%q: want a chapter number such as 3", env)
 		}
 	}
-	bin := binary(t)
 	image := rootfsImage(t)
-	binDir := t.TempDir()
 	// Checks call the binary under test as plain `mydocker`, also from sh.
-	if err := os.Symlink(bin, filepath.Join(binDir, "mydocker")); err != nil {
+	// It is copied into a directory that every user may enter, so that a
+	// check can also run it as a user other than root.
+	binDir, err := os.MkdirTemp("", "mydocker-checks-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(binDir) })
+	bin := filepath.Join(binDir, "mydocker")
+	if err := copyExecutable(binary(t), bin); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(binDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 
@@ -142,7 +160,11 @@ func params(file string, ce chapterEnv) testscript.Params {
 		},
 		Cmds: map[string]func(*testscript.TestScript, bool, []string){
 			"mydocker": func(ts *testscript.TestScript, neg bool, args []string) {
-				runMydocker(ts, neg, ce.bin, args)
+				runMydocker(ts, neg, ce.bin, args, false)
+			},
+			// mydocker-as-nobody runs the binary as user and group 65534.
+			"mydocker-as-nobody": func(ts *testscript.TestScript, neg bool, args []string) {
+				runMydocker(ts, neg, ce.bin, args, true)
 			},
 			"status": cmdStatus,
 		},
@@ -161,15 +183,22 @@ func params(file string, ce chapterEnv) testscript.Params {
 }
 
 // runMydocker runs the binary under test, drops empty arguments and keeps
-// the exit code for the status command.
-func runMydocker(ts *testscript.TestScript, neg bool, bin string, args []string) {
+// the exit code for the status command. asNobody runs it as user 65534.
+func runMydocker(ts *testscript.TestScript, neg bool, bin string, args []string, asNobody bool) {
 	var kept []string
 	for _, arg := range args {
 		if arg != "" {
 			kept = append(kept, arg)
 		}
 	}
-	err := ts.Exec(bin, kept...)
+	command := bin
+	if asNobody {
+		// setpriv is not on every test host (the VM lane has busybox), so
+		// this test binary re-executes itself to change user (see TestMain).
+		command = os.Args[0]
+		kept = append([]string{asNobodyMarker, bin}, kept...)
+	}
+	err := ts.Exec(command, kept...)
 	code := 0
 	if exitErr, ok := err.(*exec.ExitError); ok {
 		code = exitErr.ExitCode()
@@ -183,6 +212,32 @@ func runMydocker(ts *testscript.TestScript, neg bool, bin string, args []string)
 	case !neg && code != 0:
 		ts.Fatalf("mydocker failed with exit code %d", code)
 	}
+}
+
+// runAsNobody runs a command as user and group 65534 and returns its exit code.
+func runAsNobody(command []string) int {
+	cmd := exec.Command(command[0], command[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	err := cmd.Run()
+	var exitErr *exec.ExitError
+	if errors.As(err, &exitErr) {
+		return exitErr.ExitCode()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "checks:", err)
+		return 2
+	}
+	return 0
+}
+
+// copyExecutable copies the file at from to a new executable file at to.
+func copyExecutable(from, to string) error {
+	data, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(to, data, 0o755)
 }
 
 // cmdStatus checks the exit code of the last mydocker command: status N.
