@@ -70,6 +70,9 @@ func newRootCommand() *cobra.Command {
 	root.AddCommand(
 		newRunCommand(global),
 		newInitCommand(),
+		//chapter:final
+		newDoctorCommand(global),
+		//chapter:end
 	)
 	return root
 }

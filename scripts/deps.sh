@@ -23,6 +23,7 @@ group_packages() {
 	bench) echo hyperfine runc crun ;;
 	registry) echo docker-registry skopeo ;;
 	vm) echo qemu-system-x86 cpio ;;
+	vagrant) echo vagrant ;;
 	*) return 1 ;;
 	esac
 }

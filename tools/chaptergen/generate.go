@@ -258,13 +258,25 @@ func (p *project) checkFinal(final chapterOutput) error {
 	return nil
 }
 
-// withoutMarkers returns a Go source with every marker line removed, its
-// mydocker/ imports rewritten, and gofmt-ed: what the final chapter must hold.
+// withoutMarkers returns a Go source with every marker line and every
+// //chapter:final block removed, its mydocker/ imports rewritten, and
+// gofmt-ed: what the final chapter must hold.
 func withoutMarkers(src []byte, r importRewrite) ([]byte, error) {
 	var kept strings.Builder
+	finalDepth := 0 // > 0 inside a //chapter:final block
 	for line := range strings.Lines(string(src)) {
-		if _, isMarker, _ := parseMarker(line); !isMarker {
-			kept.WriteString(line)
+		m, isMarker, _ := parseMarker(line)
+		switch {
+		case !isMarker:
+			if finalDepth == 0 {
+				kept.WriteString(line)
+			}
+		case m.kind == markFinal:
+			finalDepth++
+		case finalDepth > 0 && m.kind == markChapter:
+			finalDepth++
+		case finalDepth > 0 && m.kind == markEnd:
+			finalDepth--
 		}
 	}
 	fset := token.NewFileSet()

@@ -16,6 +16,10 @@ const markerPrefix = "//chapter:"
 // so that the final build (mydocker/) skips them.
 const ignoreConstraint = "//go:build ignore"
 
+// finalOnly is the "chapter" of the lines in a //chapter:final block: later
+// than every chapter, so no chapter has them, and only mydocker/ does.
+const finalOnly = 1 << 30
+
 // markerKind tells the four kinds of marker apart.
 type markerKind int
 
@@ -211,6 +215,8 @@ func parseGoFile(path string, data []byte, chapters Chapters) (*sourceFile, erro
 			r.openBlock(line.num, m.from, line.since)
 		case m.kind == markEnd:
 			r.closeBlock(line.num)
+		case m.kind == markFinal:
+			r.openFinalBlock(line.num)
 		default:
 			r.fail(line.num, "file tag %s must come before the package clause", strings.TrimSpace(line.text))
 		}
@@ -289,6 +295,16 @@ func (r *markerReader) openBlock(line, n, since int) {
 	r.blocks = append(r.blocks, openBlock{chapter: n, since: max(n, since), line: line})
 }
 
+// openFinalBlock reads a //chapter:final line after the package clause: a
+// block of lines that only mydocker/ has, such as the registration of a
+// command that is no chapter's lesson.
+func (r *markerReader) openFinalBlock(line int) {
+	if r.f.FinalOnly || r.f.Ranged {
+		r.fail(line, "a //chapter:final block belongs in a file that reaches mydocker/ and is in chapters too")
+	}
+	r.blocks = append(r.blocks, openBlock{chapter: finalOnly, since: finalOnly, line: line})
+}
+
 // closeBlock reads a //chapter:end line.
 func (r *markerReader) closeBlock(line int) {
 	if len(r.blocks) == 0 {
@@ -302,7 +318,11 @@ func (r *markerReader) closeBlock(line int) {
 // blocks and the //go:build ignore line.
 func (r *markerReader) finish() {
 	for _, b := range r.blocks {
-		r.fail(b.line, "block //chapter:%d is never closed: add a //chapter:end line", b.chapter)
+		name := strconv.Itoa(b.chapter)
+		if b.chapter == finalOnly {
+			name = "final"
+		}
+		r.fail(b.line, "block //chapter:%s is never closed: add a //chapter:end line", name)
 	}
 	switch {
 	case r.f.Ranged && r.ignoreLine == 0:

@@ -106,6 +106,12 @@ func TestChapterText(t *testing.T) {
 			want:    "",
 		},
 		{
+			name:    "a final block is in no chapter, not even the final one",
+			src:     lines("package p", "", "var x = []int{", "\t1,", "\t//chapter:final", "\t2,", "\t//chapter:end", "}"),
+			chapter: 3,
+			want:    lines("package p", "", "var x = []int{", "\t1,", "}"),
+		},
+		{
 			name:    "final file is in no chapter, not even the final one",
 			src:     lines("//chapter:final", "", "package p"),
 			chapter: 3,
@@ -228,8 +234,8 @@ func TestParseGoFileErrors(t *testing.T) {
 		},
 		{
 			name: "file tag after the package clause",
-			src:  lines("package p", "//chapter:final"),
-			want: "mydocker/p.go:2: file tag //chapter:final must come before the package clause",
+			src:  lines("package p", "//chapter:1..2"),
+			want: "mydocker/p.go:2: file tag //chapter:1..2 must come before the package clause",
 		},
 		{
 			name: "no package clause",
