@@ -21,7 +21,7 @@ fi
 
 if [[ -z $bin ]]; then
 	bin=build/bin/chapter-$nn/mydocker
-	go build -o "$bin" "./${dirs[0]%/}"
+	CGO_ENABLED=${CGO_ENABLED:-0} go build -o "$bin" "./${dirs[0]%/}"
 fi
 if [[ ! -x $bin ]]; then
 	echo "check: $bin is not an executable file: build your mydocker first" >&2

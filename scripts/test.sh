@@ -33,6 +33,15 @@ step "checks: the final mydocker against every chapter's checks"
 run go build -o build/bin/mydocker ./mydocker
 run bash scripts/check.sh "$last" build/bin/mydocker
 
+step "the VM lane: every chapter's checks under cgroup v2, on Debian's kernel in qemu"
+run make --no-print-directory vmtest
+
+step "bench: each command of make bench runs once (mydocker, runc, crun, unshare)"
+run make --no-print-directory bench-smoke
+
+step "the learner's VM: Vagrantfile, Lima template, provision.sh --offline"
+run bash scripts/test-vm-config.sh
+
 step "no test was skipped"
 if grep -E '^\s*--- SKIP' "$log"; then
 	echo "test: the tests above were skipped; under make test a skip is a failure" >&2
