@@ -70,6 +70,15 @@ func newRootCommand() *cobra.Command {
 	root.AddCommand(
 		newRunCommand(global),
 		newInitCommand(),
+		//chapter:5
+		newImagesCommand(global),
+		newImportCommand(global),
+		newPullCommand(global),
+		newRmiCommand(global),
+		//chapter:end
+		//chapter:6
+		newVolumeCommand(global),
+		//chapter:end
 		//chapter:final
 		newDoctorCommand(global),
 		//chapter:end

@@ -5,6 +5,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"time"
 
@@ -13,6 +14,9 @@ import (
 	"github.com/mydocker/mydocker/mydocker/internal/cgroups"
 	"github.com/mydocker/mydocker/mydocker/internal/container"
 )
+
+// maxHostname is the longest host name Linux accepts (HOST_NAME_MAX).
+const maxHostname = 64
 
 // runOptions holds the flags of `mydocker run`, named as Docker names them.
 type runOptions struct {
@@ -23,6 +27,9 @@ type runOptions struct {
 	cpuShares, pidsLimit     int64
 	cpusetCPUs, cpusetMems   string
 	cgroupParent             string
+	//chapter:end
+	//chapter:6
+	volumes, tmpfs []string
 	//chapter:end
 }
 
@@ -55,6 +62,10 @@ func newRunCommand(global *globalOptions) *cobra.Command {
 	flags.Int64Var(&opts.pidsLimit, "pids-limit", 0, "most processes at once (-1 for no limit)")
 	flags.StringVar(&opts.cgroupParent, "cgroup-parent", "mydocker", "cgroup under which the container's cgroup is made")
 	//chapter:end
+	//chapter:6
+	flags.StringArrayVarP(&opts.volumes, "volume", "v", nil, "bind mount a host directory or a named volume: /host:/path[:ro] or NAME:/path")
+	flags.StringArrayVar(&opts.tmpfs, "tmpfs", nil, "mount a tmpfs at a path in the container: /path[:options]")
+	//chapter:end
 	return cmd
 }
 
@@ -64,11 +75,16 @@ func runContainer(global *globalOptions, opts *runOptions, args []string) error 
 	if os.Geteuid() != 0 {
 		return errors.New("run needs root to create namespaces: run it again as root (e.g. with sudo)")
 	}
+	signals, stopCatching := container.CatchSignals()
+	defer stopCatching()
 	spec := container.NewSpec()
-	if opts.stopTimeout < 0 {
-		return fmt.Errorf("invalid --stop-timeout %d: use 0 or more seconds", opts.stopTimeout)
+	if opts.stopTimeout < 0 || opts.stopTimeout > math.MaxInt32 {
+		return fmt.Errorf("invalid --stop-timeout %d: use 0 or more seconds (at most %d)", opts.stopTimeout, math.MaxInt32)
 	}
-	if err := setCommand(spec, args); err != nil {
+	if len(opts.hostname) > maxHostname {
+		return fmt.Errorf("invalid --hostname %q: a host name has at most %d characters", opts.hostname, maxHostname)
+	}
+	if err := setCommand(global, spec, args); err != nil {
 		return err
 	}
 	//chapter:4
@@ -77,6 +93,13 @@ func runContainer(global *globalOptions, opts *runOptions, args []string) error 
 		return err
 	}
 	spec.CgroupParent = opts.cgroupParent
+	//chapter:end
+	//chapter:6
+	mounts, err := opts.mounts(global.root)
+	if err != nil {
+		return err
+	}
+	spec.Mounts = mounts
 	//chapter:end
 	if opts.hostname != "" {
 		spec.Hostname = opts.hostname
@@ -88,11 +111,11 @@ func runContainer(global *globalOptions, opts *runOptions, args []string) error 
 	}
 	defer warnIfFails(c.Remove)
 	//chapter:4
+	// c.Remove removes the cgroup too.
 	cgroup, err := cgroups.New(opts.cgroupParent, spec.ID, limits)
 	if err != nil {
 		return err
 	}
-	defer warnIfFails(cgroup.Destroy)
 	//chapter:end
 
 	proc, err := container.Start(spec, container.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
@@ -106,7 +129,7 @@ func runContainer(global *globalOptions, opts *runOptions, args []string) error 
 		return err
 	}
 	//chapter:end
-	stopForwarding := proc.ForwardSignals(time.Duration(opts.stopTimeout) * time.Second)
+	stopForwarding := proc.ForwardSignals(signals, time.Duration(opts.stopTimeout)*time.Second)
 	defer stopForwarding()
 
 	// The init process waits for this go-ahead, so anything that must be in

@@ -16,8 +16,9 @@ const runExample = `  mydocker run --hostname box hostname
 
 var runArgs = requireArgs(1, "the command to run")
 
-// setCommand puts the command line of `run` into the spec.
-func setCommand(spec *container.Spec, args []string) error {
+// setCommand puts the command line of `run` into the spec. (The global
+// options are for chapter 5, where images come from the mydocker root.)
+func setCommand(_ *globalOptions, spec *container.Spec, args []string) error {
 	spec.Args = args
 	return nil
 }

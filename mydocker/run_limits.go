@@ -46,8 +46,8 @@ func (o *runOptions) limits() (cgroups.Limits, error) {
 	return l, nil
 }
 
-// hostList reads a list of CPU or memory node IDs from sysfs; a kernel
-// without NUMA has no node list, and then node 0 is all there is.
+// hostList reads the host's list of CPU or memory node IDs from sysfs. A
+// kernel without NUMA support has no node list: then node 0 is all there is.
 func hostList(path string) string {
 	data, err := os.ReadFile(path)
 	if err != nil {

@@ -6,6 +6,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"time"
 
@@ -13,6 +14,9 @@ import (
 
 	"github.com/mydocker/mydocker/chapters/01-uts/internal/container"
 )
+
+// maxHostname is the longest host name Linux accepts (HOST_NAME_MAX).
+const maxHostname = 64
 
 // runOptions holds the flags of `mydocker run`, named as Docker names them.
 type runOptions struct {
@@ -48,11 +52,16 @@ func runContainer(global *globalOptions, opts *runOptions, args []string) error 
 	if os.Geteuid() != 0 {
 		return errors.New("run needs root to create namespaces: run it again as root (e.g. with sudo)")
 	}
+	signals, stopCatching := container.CatchSignals()
+	defer stopCatching()
 	spec := container.NewSpec()
-	if opts.stopTimeout < 0 {
-		return fmt.Errorf("invalid --stop-timeout %d: use 0 or more seconds", opts.stopTimeout)
+	if opts.stopTimeout < 0 || opts.stopTimeout > math.MaxInt32 {
+		return fmt.Errorf("invalid --stop-timeout %d: use 0 or more seconds (at most %d)", opts.stopTimeout, math.MaxInt32)
 	}
-	if err := setCommand(spec, args); err != nil {
+	if len(opts.hostname) > maxHostname {
+		return fmt.Errorf("invalid --hostname %q: a host name has at most %d characters", opts.hostname, maxHostname)
+	}
+	if err := setCommand(global, spec, args); err != nil {
 		return err
 	}
 	if opts.hostname != "" {
@@ -69,7 +78,7 @@ func runContainer(global *globalOptions, opts *runOptions, args []string) error 
 	if err != nil {
 		return err
 	}
-	stopForwarding := proc.ForwardSignals(time.Duration(opts.stopTimeout) * time.Second)
+	stopForwarding := proc.ForwardSignals(signals, time.Duration(opts.stopTimeout)*time.Second)
 	defer stopForwarding()
 
 	// The init process waits for this go-ahead, so anything that must be in

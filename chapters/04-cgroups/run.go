@@ -6,6 +6,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"time"
 
@@ -14,6 +15,9 @@ import (
 	"github.com/mydocker/mydocker/chapters/04-cgroups/internal/cgroups"
 	"github.com/mydocker/mydocker/chapters/04-cgroups/internal/container"
 )
+
+// maxHostname is the longest host name Linux accepts (HOST_NAME_MAX).
+const maxHostname = 64
 
 // runOptions holds the flags of `mydocker run`, named as Docker names them.
 type runOptions struct {
@@ -61,11 +65,16 @@ func runContainer(global *globalOptions, opts *runOptions, args []string) error 
 	if os.Geteuid() != 0 {
 		return errors.New("run needs root to create namespaces: run it again as root (e.g. with sudo)")
 	}
+	signals, stopCatching := container.CatchSignals()
+	defer stopCatching()
 	spec := container.NewSpec()
-	if opts.stopTimeout < 0 {
-		return fmt.Errorf("invalid --stop-timeout %d: use 0 or more seconds", opts.stopTimeout)
+	if opts.stopTimeout < 0 || opts.stopTimeout > math.MaxInt32 {
+		return fmt.Errorf("invalid --stop-timeout %d: use 0 or more seconds (at most %d)", opts.stopTimeout, math.MaxInt32)
 	}
-	if err := setCommand(spec, args); err != nil {
+	if len(opts.hostname) > maxHostname {
+		return fmt.Errorf("invalid --hostname %q: a host name has at most %d characters", opts.hostname, maxHostname)
+	}
+	if err := setCommand(global, spec, args); err != nil {
 		return err
 	}
 	limits, err := opts.limits()
@@ -82,11 +91,11 @@ func runContainer(global *globalOptions, opts *runOptions, args []string) error 
 		return err
 	}
 	defer warnIfFails(c.Remove)
+	// c.Remove removes the cgroup too.
 	cgroup, err := cgroups.New(opts.cgroupParent, spec.ID, limits)
 	if err != nil {
 		return err
 	}
-	defer warnIfFails(cgroup.Destroy)
 
 	proc, err := container.Start(spec, container.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
 	if err != nil {
@@ -97,7 +106,7 @@ func runContainer(global *globalOptions, opts *runOptions, args []string) error 
 		proc.Wait()
 		return err
 	}
-	stopForwarding := proc.ForwardSignals(time.Duration(opts.stopTimeout) * time.Second)
+	stopForwarding := proc.ForwardSignals(signals, time.Duration(opts.stopTimeout)*time.Second)
 	defer stopForwarding()
 
 	// The init process waits for this go-ahead, so anything that must be in

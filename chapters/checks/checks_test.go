@@ -79,6 +79,9 @@ func TestChapters(t *testing.T) {
 	if err := copyExecutable(binary(t), bin); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.WriteFile(filepath.Join(binDir, "wait-for"), []byte(waitFor), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.Chmod(binDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -134,6 +137,21 @@ func ignoredLeak(leak string) bool {
 	}
 	return rootSkeleton[leak]
 }
+
+// waitFor is a command for the checks' shell lines: wait-for FILE TEXT
+// waits until FILE holds TEXT, and fails after 30 seconds rather than
+// hanging the test.
+const waitFor = `#!/bin/sh
+i=0
+until grep -q "$2" "$1" 2>/dev/null; do
+	i=$((i + 1))
+	if [ "$i" -gt 300 ]; then
+		echo "wait-for: $1 did not say $2 within 30 seconds" >&2
+		exit 1
+	fi
+	sleep 0.1
+done
+`
 
 // chapterEnv is what a check script sees of the binary under test.
 type chapterEnv struct {

@@ -30,7 +30,7 @@ func TestParseMemory(t *testing.T) {
 		wantErrSubstr string
 	}{
 		{"", "", 0, 0, ""},
-		{"32m", "", 32 << 20, 64 << 20, ""}, // swap defaults to twice memory
+		{"32m", "", 32 << 20, 0, ""}, // 0: the default, as much swap as memory
 		{"32m", "32m", 32 << 20, 32 << 20, ""},
 		{"32m", "-1", 32 << 20, -1, ""},
 		{"12x", "", 0, 0, "use a number with an optional unit"},
@@ -71,7 +71,7 @@ func TestParseCPUSet(t *testing.T) {
 	if got, err := ParseCPUSet("cpuset-cpus", "0-1", "0-3"); err != nil || got != "0-1" {
 		t.Errorf("ParseCPUSet(0-1) = %q, %v", got, err)
 	}
-	for _, in := range []string{"9-", "1-0", "a", "", "0,,1"} {
+	for _, in := range []string{"9-", "1-0", "a", "", "0,,1", "0-2000000000"} {
 		if _, err := ParseCPUSet("cpuset-cpus", in, "0-3"); err == nil {
 			t.Errorf("ParseCPUSet(%q) succeeded; want an error", in)
 		}
@@ -122,6 +122,13 @@ func TestSettingsMapping(t *testing.T) {
 	}
 	if got := flatten(l.v2Settings()); !slices.Equal(got, v2) {
 		t.Errorf("v2 settings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(v2, "\n"))
+	}
+	defaultSwap := Limits{Memory: 32 << 20}
+	if got := flatten(defaultSwap.v1Settings()); !slices.Contains(got, "memory/memory.memsw.limit_in_bytes=67108864") {
+		t.Errorf("default swap on v1 gives %v; want memory plus swap of twice the memory", got)
+	}
+	if got := flatten(defaultSwap.v2Settings()); !slices.Contains(got, "memory/memory.swap.max=33554432") {
+		t.Errorf("default swap on v2 gives %v; want swap as large as the memory", got)
 	}
 	unlimitedSwap := Limits{Memory: 32 << 20, MemorySwap: -1}
 	if got := flatten(unlimitedSwap.v2Settings()); !slices.Contains(got, "memory/memory.swap.max=max") {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -30,7 +31,10 @@ type Container struct {
 }
 
 // Create makes the directory of a new container under the mydocker root.
-func Create(root string, spec *Spec) (c *Container, err error) {
+func Create(root string, spec *Spec) (_ *Container, err error) {
+	if root == "" {
+		return nil, errors.New("the mydocker root is empty: give --root a directory (or unset MYDOCKER_ROOT)")
+	}
 	root, err = filepath.Abs(root)
 	if err != nil {
 		return nil, fmt.Errorf("mydocker root %q: %w", root, err)
@@ -49,18 +53,25 @@ func Create(root string, spec *Spec) (c *Container, err error) {
 		return nil, err
 	}
 
-	c = &Container{ID: spec.ID, Dir: filepath.Join(containers, spec.ID), Spec: spec}
+	c := &Container{ID: spec.ID, Dir: filepath.Join(containers, spec.ID), Spec: spec}
 	if err := os.Mkdir(c.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create container directory: %w", err)
 	}
 	defer func() {
 		if err != nil {
-			c.Remove()
+			c.Remove() // whatever was made before the failure
 		}
 	}()
 	if c.lock, err = lockDir(c.Dir, unix.LOCK_EX|unix.LOCK_NB); err != nil {
 		return nil, err
 	}
+	//chapter:5
+	if spec.Overlay != nil {
+		if err := c.makeOverlayDirs(); err != nil {
+			return nil, err
+		}
+	}
+	//chapter:end
 	config, err := json.MarshalIndent(spec, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("save container config: %w", err)
@@ -74,6 +85,8 @@ func Create(root string, spec *Spec) (c *Container, err error) {
 // Remove deletes everything mydocker made for the container.
 func (c *Container) Remove() error {
 	//chapter:4
+	// Its cgroup, found by name: this works for a container whose run
+	// died as well as for one that is ending normally.
 	if cgroup, err := cgroups.Open(c.Spec.CgroupParent, c.ID); err == nil {
 		if err := cgroup.Destroy(); err != nil {
 			return fmt.Errorf("remove container %s: %w", ShortID(c.ID), err)
@@ -98,10 +111,13 @@ func removeAbandoned(containers string) error {
 		return fmt.Errorf("list containers: %w", err)
 	}
 	for _, entry := range entries {
+		if !isID(entry.Name()) || !entry.IsDir() {
+			continue // not a container's: never touch what mydocker did not make
+		}
 		dir := filepath.Join(containers, entry.Name())
 		lock, err := lockDir(dir, unix.LOCK_EX|unix.LOCK_NB)
-		if errors.Is(err, unix.EWOULDBLOCK) {
-			continue // its run is alive
+		if errors.Is(err, unix.EWOULDBLOCK) || errors.Is(err, os.ErrNotExist) {
+			continue // its run is alive, or has just removed it
 		}
 		if err != nil {
 			return err
@@ -115,15 +131,50 @@ func removeAbandoned(containers string) error {
 	return nil
 }
 
+// Living returns the containers under root whose mydocker run is alive:
+// those whose directory lock is held.
+//
+//chapter:5
+func Living(root string) ([]*Container, error) {
+	containers := filepath.Join(root, "containers")
+	entries, err := os.ReadDir(containers)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list containers: %w", err)
+	}
+	var living []*Container
+	for _, entry := range entries {
+		dir := filepath.Join(containers, entry.Name())
+		lock, err := lockDir(dir, unix.LOCK_EX|unix.LOCK_NB)
+		if err == nil {
+			lock.Close() // nobody holds it: not alive
+			continue
+		}
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			living = append(living, abandoned(dir))
+		}
+	}
+	return living, nil
+}
+
 // abandoned loads what Remove needs of a container that nobody runs. A
 // directory without a readable config.json (a crash inside Create) has
 // nothing else to remove.
+//
+//chapter:end
 func abandoned(dir string) *Container {
 	c := &Container{ID: filepath.Base(dir), Dir: dir, Spec: &Spec{}}
 	if data, err := os.ReadFile(filepath.Join(dir, "config.json")); err == nil {
 		json.Unmarshal(data, c.Spec)
 	}
 	return c
+}
+
+// isID says whether name has the shape of a container ID: 64 hex digits.
+func isID(name string) bool {
+	return len(name) == 64 && strings.Trim(name, "0123456789abcdef") == ""
 }
 
 // lockDir opens a directory and takes an flock(2) on it. The lock lasts

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/mydocker/mydocker/mydocker/internal/overlay"
 	"github.com/mydocker/mydocker/mydocker/internal/rootfs"
 )
 
@@ -65,7 +66,32 @@ func setup(spec *Spec) error {
 		return fmt.Errorf("set host name: %w", err)
 	}
 	//chapter:3
+	if err := rootfs.MakeMountsPrivate(); err != nil {
+		return err
+	}
+	//chapter:end
+	//chapter:5
+	if o := spec.Overlay; o != nil {
+		if err := overlay.Mount(o.Lower, o.Upper, o.Work, spec.Rootfs); err != nil {
+			return err
+		}
+	}
+	//chapter:end
+	//chapter:6
+	if err := mountVolumes(spec.Rootfs, spec.Mounts); err != nil {
+		return err
+	}
+	//chapter:end
+	//chapter:3
 	if err := rootfs.Setup(spec.Rootfs); err != nil {
+		return err
+	}
+	//chapter:end
+	//chapter:5
+	if err := enterWorkingDir(spec.Cwd); err != nil {
+		return err
+	}
+	if err := switchUser(spec.User); err != nil {
 		return err
 	}
 	//chapter:end

@@ -20,6 +20,9 @@ var errNotFound = errors.New("executable file not found in $PATH")
 // path; any other name is looked up in the directories of PATH from env.
 // It runs inside the container, so the paths are the container's.
 func lookPath(name string, env []string) (string, error) {
+	if name == "" {
+		return "", fmt.Errorf("exec %q: %w", name, errNotFound)
+	}
 	if strings.Contains(name, "/") {
 		if err := checkExecutable(name); err != nil {
 			return "", fmt.Errorf("exec %q: %w", name, err)

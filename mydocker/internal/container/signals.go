@@ -25,17 +25,32 @@ var forwarded = []os.Signal{
 const DefaultStopTimeout = 10 * time.Second
 
 // foregroundOfTerminal says whether mydocker run is in the foreground
-// process group of the terminal on its stdin, where the terminal sends
-// SIGINT and SIGQUIT to every process of the group, the container's too.
+// process group of its controlling terminal, where Ctrl-C sends SIGINT to
+// every process of the group, the container's too.
 func foregroundOfTerminal() bool {
-	pgrp, err := unix.IoctlGetInt(0, unix.TIOCGPGRP)
+	tty, err := os.Open("/dev/tty") // the controlling terminal, whatever stdin is
+	if err != nil {
+		return false
+	}
+	defer tty.Close()
+	pgrp, err := unix.IoctlGetInt(int(tty.Fd()), unix.TIOCGPGRP)
 	return err == nil && pgrp == unix.Getpgrp()
 }
 
 // interruptsToKill is how many SIGINTs (Ctrl-C) kill a container that ignores them.
 const interruptsToKill = 3
 
-// ForwardSignals passes the signals mydocker run receives on to the
+// CatchSignals starts catching the signals that mydocker run forwards.
+// Call it before anything is made for the container: a SIGTERM that comes
+// while the container starts then waits to be forwarded, instead of
+// killing mydocker run before it can clean up.
+func CatchSignals() (signals chan os.Signal, stop func()) {
+	signals = make(chan os.Signal, 8)
+	signal.Notify(signals, forwarded...)
+	return signals, func() { signal.Stop(signals) }
+}
+
+// ForwardSignals passes the signals that CatchSignals caught on to the
 // container's init process, until the returned function is called.
 //
 // From chapter 2 on, the command is PID 1 of its namespace, and the kernel
@@ -43,9 +58,7 @@ const interruptsToKill = 3
 // ignores SIGTERM there. So a SIGTERM or SIGHUP that has not ended the
 // container within stopTimeout is followed by SIGKILL, and so is the third
 // SIGINT.
-func (p *Process) ForwardSignals(stopTimeout time.Duration) (stop func()) {
-	signals := make(chan os.Signal, 8)
-	signal.Notify(signals, forwarded...)
+func (p *Process) ForwardSignals(signals <-chan os.Signal, stopTimeout time.Duration) (stop func()) {
 	done := make(chan struct{})
 	fromTerminal := foregroundOfTerminal()
 	go func() {
@@ -79,8 +92,5 @@ func (p *Process) ForwardSignals(stopTimeout time.Duration) (stop func()) {
 			}
 		}
 	}()
-	return func() {
-		signal.Stop(signals)
-		close(done)
-	}
+	return func() { close(done) }
 }

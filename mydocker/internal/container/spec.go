@@ -24,6 +24,15 @@ type Spec struct {
 	//chapter:4
 	CgroupParent string `json:"cgroupParent"` // the container's cgroup is CgroupParent/ID
 	//chapter:end
+	//chapter:5
+	Image   string   `json:"image,omitempty"`   // the ID of the image it runs, if any
+	Overlay *Overlay `json:"overlay,omitempty"` // the layers of its root filesystem, if any
+	Cwd     string   `json:"cwd,omitempty"`     // the command's working directory
+	User    string   `json:"user,omitempty"`    // user[:group] to run the command as
+	//chapter:end
+	//chapter:6
+	Mounts []Mount `json:"mounts,omitempty"` // volumes, bind mounts and tmpfs
+	//chapter:end
 }
 
 // defaultPath is the PATH that a container's command gets, as Docker sets it.

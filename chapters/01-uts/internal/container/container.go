@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -30,7 +31,10 @@ type Container struct {
 }
 
 // Create makes the directory of a new container under the mydocker root.
-func Create(root string, spec *Spec) (c *Container, err error) {
+func Create(root string, spec *Spec) (_ *Container, err error) {
+	if root == "" {
+		return nil, errors.New("the mydocker root is empty: give --root a directory (or unset MYDOCKER_ROOT)")
+	}
 	root, err = filepath.Abs(root)
 	if err != nil {
 		return nil, fmt.Errorf("mydocker root %q: %w", root, err)
@@ -49,13 +53,13 @@ func Create(root string, spec *Spec) (c *Container, err error) {
 		return nil, err
 	}
 
-	c = &Container{ID: spec.ID, Dir: filepath.Join(containers, spec.ID), Spec: spec}
+	c := &Container{ID: spec.ID, Dir: filepath.Join(containers, spec.ID), Spec: spec}
 	if err := os.Mkdir(c.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create container directory: %w", err)
 	}
 	defer func() {
 		if err != nil {
-			c.Remove()
+			c.Remove() // whatever was made before the failure
 		}
 	}()
 	if c.lock, err = lockDir(c.Dir, unix.LOCK_EX|unix.LOCK_NB); err != nil {
@@ -91,10 +95,13 @@ func removeAbandoned(containers string) error {
 		return fmt.Errorf("list containers: %w", err)
 	}
 	for _, entry := range entries {
+		if !isID(entry.Name()) || !entry.IsDir() {
+			continue // not a container's: never touch what mydocker did not make
+		}
 		dir := filepath.Join(containers, entry.Name())
 		lock, err := lockDir(dir, unix.LOCK_EX|unix.LOCK_NB)
-		if errors.Is(err, unix.EWOULDBLOCK) {
-			continue // its run is alive
+		if errors.Is(err, unix.EWOULDBLOCK) || errors.Is(err, os.ErrNotExist) {
+			continue // its run is alive, or has just removed it
 		}
 		if err != nil {
 			return err
@@ -108,15 +115,19 @@ func removeAbandoned(containers string) error {
 	return nil
 }
 
-// abandoned loads what Remove needs of a container that nobody runs. A
-// directory without a readable config.json (a crash inside Create) has
-// nothing else to remove.
+// Living returns the containers under root whose mydocker run is alive:
+// those whose directory lock is held.
 func abandoned(dir string) *Container {
 	c := &Container{ID: filepath.Base(dir), Dir: dir, Spec: &Spec{}}
 	if data, err := os.ReadFile(filepath.Join(dir, "config.json")); err == nil {
 		json.Unmarshal(data, c.Spec)
 	}
 	return c
+}
+
+// isID says whether name has the shape of a container ID: 64 hex digits.
+func isID(name string) bool {
+	return len(name) == 64 && strings.Trim(name, "0123456789abcdef") == ""
 }
 
 // lockDir opens a directory and takes an flock(2) on it. The lock lasts

@@ -31,6 +31,7 @@ func TestLookPath(t *testing.T) {
 		{"runnable", runnable, 0},
 		{runnable, runnable, 0},
 		{"missing", "", 127},
+		{"", "", 127},
 		{filepath.Join(dir, "missing"), "", 127},
 		{"notexec", "", 126},
 		{dir, "", 126}, // a directory

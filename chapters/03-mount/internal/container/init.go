@@ -65,6 +65,9 @@ func setup(spec *Spec) error {
 	if err := unix.Sethostname([]byte(spec.Hostname)); err != nil {
 		return fmt.Errorf("set host name: %w", err)
 	}
+	if err := rootfs.MakeMountsPrivate(); err != nil {
+		return err
+	}
 	if err := rootfs.Setup(spec.Rootfs); err != nil {
 		return err
 	}

@@ -15,11 +15,9 @@ import (
 
 // Setup makes dir the root of the current mount namespace and mounts the
 // file systems a Linux program expects: /proc, /dev, /dev/pts, /dev/shm and
-// /sys. Each step is a function of its own; the first failure stops the start.
+// /sys. Each step is a function of its own; the first failure stops the
+// start. Call MakeMountsPrivate first.
 func Setup(dir string) error {
-	if err := makeMountsPrivate(); err != nil {
-		return err
-	}
 	if err := bindOntoItself(dir); err != nil {
 		return err
 	}
@@ -38,12 +36,12 @@ func Setup(dir string) error {
 	return nil
 }
 
-// makeMountsPrivate stops mount events from crossing between the container
+// MakeMountsPrivate stops mount events from crossing between the container
 // and the host. A new mount namespace starts with a copy of the host's
 // mounts, and on most systems (systemd) they are shared: without this, the
 // bind mount of the root filesystem below would appear on the host too, and
 // pivot_root(2) refuses to move a shared mount (EINVAL).
-func makeMountsPrivate() error {
+func MakeMountsPrivate() error {
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("make mounts private: %w", err)
 	}

@@ -49,15 +49,15 @@ func Version() (int, error) {
 
 // New makes the cgroup parent/name and writes the limits into it. On v2 it
 // first enables the controllers for the children of every ancestor.
-func New(parent, name string, limits Limits) (c *Cgroup, err error) {
+func New(parent, name string, limits Limits) (_ *Cgroup, err error) {
 	version, err := Version()
 	if err != nil {
 		return nil, err
 	}
-	c = &Cgroup{version: version, dirs: make(map[string]string), limits: limits}
+	c := &Cgroup{version: version, dirs: make(map[string]string), limits: limits}
 	defer func() {
 		if err != nil {
-			c.Destroy()
+			c.Destroy() // whatever was made before the failure
 		}
 	}()
 	if version == 2 {
@@ -91,7 +91,7 @@ func (c *Cgroup) LimitPids() error {
 	if c.limits.PidsLimit <= 0 {
 		return nil
 	}
-	return c.set(setting{"pids", "pids.max", strconv.FormatInt(c.limits.PidsLimit, 10)})
+	return c.set(setting{"pids", "pids.max", strconv.FormatInt(c.limits.PidsLimit, 10), false})
 }
 
 // set writes one setting into the directory of its controller.
@@ -100,12 +100,20 @@ func (c *Cgroup) set(s setting) error {
 	if !ok {
 		return fmt.Errorf("cannot set %s: the %s controller is not available on this host", s.file, s.controller)
 	}
-	return writeFile(dir, s.file, s.value)
+	err := writeFile(dir, s.file, s.value)
+	if s.optional && errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return err
 }
 
 // Open finds the existing cgroup parent/name, to remove it. It fails with
-// an error matching os.ErrNotExist when there is none.
+// an error matching os.ErrNotExist when there is none, or no parent is
+// given (a container whose config does not say).
 func Open(parent, name string) (*Cgroup, error) {
+	if parent == "" || name == "" {
+		return nil, fmt.Errorf("cgroup %q/%q: %w", parent, name, os.ErrNotExist)
+	}
 	version, err := Version()
 	if err != nil {
 		return nil, err

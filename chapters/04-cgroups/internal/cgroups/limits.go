@@ -20,12 +20,12 @@ import (
 // Limits are a container's resource limits; a zero field means "no limit".
 type Limits struct {
 	Memory     int64   // bytes of memory
-	MemorySwap int64   // bytes of memory plus swap; -1 means unlimited swap
+	MemorySwap int64   // bytes of memory plus swap; -1: unlimited swap; 0: as much swap as memory
 	CPUs       float64 // CPUs' worth of time per period, e.g. 0.5
 	CPUShares  int64   // relative weight (v1 cpu.shares; v2 cpu.weight is derived)
 	CpusetCPUs string  // CPUs the container may run on, e.g. "0-1,3"
 	CpusetMems string  // memory nodes it may allocate from
-	PidsLimit  int64   // most processes (and threads) at once; -1 means unlimited
+	PidsLimit  int64   // most processes (and threads) at once
 }
 
 // cpuPeriod is the CFS period, in microseconds, that --cpus is a share of.
@@ -56,8 +56,9 @@ func ParseSize(s string) (int64, error) {
 }
 
 // ParseMemory parses --memory and --memory-swap. swap may be empty, or -1
-// for unlimited swap; when only memory is set, swap defaults to twice
-// memory, as in Docker.
+// for unlimited swap. When only memory is set, memSwap is 0: the container
+// may swap as much as its memory limit, as in Docker, where the host
+// accounts swap at all.
 func ParseMemory(memory, swap string) (mem, memSwap int64, err error) {
 	if memory != "" {
 		if mem, err = ParseSize(memory); err != nil {
@@ -69,9 +70,6 @@ func ParseMemory(memory, swap string) (mem, memSwap int64, err error) {
 	}
 	switch swap {
 	case "":
-		if mem > 0 {
-			memSwap = 2 * mem
-		}
 	case "-1":
 		memSwap = -1
 	default:
@@ -144,6 +142,10 @@ func ParseCPUSet(flag, list, available string) (string, error) {
 	return list, nil
 }
 
+// maxID is above any CPU or memory node number the kernel allows (its
+// NR_CPUS is at most 8192), so that "0-2000000000" is refused, not expanded.
+const maxID = 1 << 16
+
 // parseIDList parses the kernel's list format ("0-3,7") into a set.
 func parseIDList(list string) (map[int]bool, error) {
 	ids := make(map[int]bool)
@@ -158,6 +160,9 @@ func parseIDList(list string) (map[int]bool, error) {
 			if hi, err = strconv.Atoi(last); err != nil || hi < lo {
 				return nil, fmt.Errorf("%q is not a range from low to high", part)
 			}
+		}
+		if hi >= maxID {
+			return nil, fmt.Errorf("%d is beyond any CPU or memory node number", hi)
 		}
 		for id := lo; id <= hi; id++ {
 			ids[id] = true

@@ -1,0 +1,439 @@
+//chapter:5
+
+// Package archive unpacks image layers: tar streams whose entries become the
+// files of one overlay lower directory.
+//
+// A layer comes from the network and is written as root, so every name in it
+// is hostile until proved otherwise: a name may climb out with "..", point
+// through a symlink planted by an earlier entry, or hard-link a host file into
+// the layer. Unpack keeps every write inside its directory and refuses, with
+// an error naming the entry, whatever would leave it.
+package archive
+
+import (
+	"archive/tar"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	securejoin "github.com/cyphar/filepath-securejoin"
+	"golang.org/x/sys/unix"
+)
+
+// Stats counts what Unpack wrote.
+type Stats struct {
+	Entries int   // tar entries read, of every type
+	Files   int   // regular files written
+	Bytes   int64 // bytes of regular-file contents written
+}
+
+// Unpack reads an uncompressed tar stream (an image layer) and writes its
+// entries under dir, which must exist and be empty.
+//
+// Ownership, modes (setuid bits included), modification times and extended
+// attributes are kept. OCI whiteouts become overlay whiteouts: ".wh.NAME"
+// becomes a character device 0/0 named NAME, and ".wh..wh..opq" marks its
+// directory opaque. A later entry replaces an earlier one of the same name,
+// as with tar, except that a directory over a directory keeps it.
+//
+// Names are taken relative to dir, even absolute ones ("/etc/passwd" lands in
+// dir/etc/passwd, as tar -x does), and symlinks met on the way resolve as
+// they would inside the container, with dir as "/". A name that climbs out
+// of dir with "..", and a hard link to a directory or to a file that is not
+// in dir, are refused.
+//
+// Unpack expects dir to be private while it runs (a fresh temporary
+// directory): it checks each path, then uses it.
+func Unpack(r io.Reader, dir string) (Stats, error) {
+	root, err := filepath.Abs(dir)
+	if err != nil {
+		return Stats{}, fmt.Errorf("unpack into %s: %w", dir, err)
+	}
+	if err := checkEmpty(root); err != nil {
+		return Stats{}, err
+	}
+	u := &unpacker{root: root, dirTimes: map[string]*tar.Header{}}
+	tr := tar.NewReader(r)
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return u.stats, fmt.Errorf("unpack into %s: read tar entry %d: %w", dir, u.stats.Entries+1, err)
+		}
+		u.stats.Entries++
+		if err := u.unpackEntry(hdr, tr); err != nil {
+			return u.stats, fmt.Errorf("unpack into %s: entry %q: %w", dir, hdr.Name, err)
+		}
+	}
+	if err := u.setDirTimes(); err != nil {
+		return u.stats, fmt.Errorf("unpack into %s: %w", dir, err)
+	}
+	return u.stats, nil
+}
+
+// checkEmpty returns an error unless dir is an existing, empty directory, so
+// that no file already there can be mistaken for part of the layer.
+func checkEmpty(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("unpack into %s: %w", dir, err)
+	}
+	defer d.Close()
+	names, err := d.Readdirnames(1)
+	if err != nil && err != io.EOF {
+		return fmt.Errorf("unpack into %s: %w", dir, err)
+	}
+	if len(names) > 0 {
+		return fmt.Errorf("unpack into %s: directory is not empty", dir)
+	}
+	return nil
+}
+
+// unpacker holds the state of one Unpack.
+type unpacker struct {
+	root  string
+	stats Stats
+	// dirTimes holds the header of each directory unpacked, by path: its
+	// times are set at the end, because every entry written into a
+	// directory changes its modification time.
+	dirTimes map[string]*tar.Header
+}
+
+// unpackEntry writes one tar entry.
+func (u *unpacker) unpackEntry(hdr *tar.Header, r io.Reader) error {
+	name, err := cleanName(hdr.Name)
+	if err != nil {
+		return err
+	}
+	if inWhiteoutMetaDir(name) {
+		return nil
+	}
+	if isWhiteout(name) {
+		return u.whiteout(hdr, name)
+	}
+	switch hdr.Typeflag {
+	case tar.TypeXGlobalHeader:
+		return nil // PAX defaults for the entries after it; archive/tar applies them
+	case tar.TypeReg, tar.TypeDir, tar.TypeSymlink, tar.TypeLink, tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
+	default:
+		return fmt.Errorf("unsupported entry type %q", hdr.Typeflag)
+	}
+	if err := checkXattrs(hdr); err != nil {
+		return err
+	}
+	path, err := u.resolve(name)
+	if err != nil {
+		return err
+	}
+	if path == u.root && hdr.Typeflag != tar.TypeDir {
+		return errors.New("only a directory can stand for the layer's root")
+	}
+	keep, err := u.clearPath(path, hdr.Typeflag == tar.TypeDir)
+	if err != nil {
+		return err
+	}
+	switch hdr.Typeflag {
+	case tar.TypeReg:
+		return u.writeFile(path, hdr, r)
+	case tar.TypeDir:
+		return u.makeDir(path, hdr, keep)
+	case tar.TypeSymlink:
+		return makeSymlink(path, hdr)
+	case tar.TypeLink:
+		return u.makeHardLink(path, hdr)
+	default:
+		return makeNode(path, hdr)
+	}
+}
+
+// cleanName turns an entry's name into a clean path relative to the layer's
+// root. A leading "/" is dropped, as tar -x does, so "/etc/passwd" means
+// <root>/etc/passwd.
+func cleanName(name string) (string, error) {
+	clean := filepath.Clean(strings.TrimLeft(name, "/"))
+	// Path traversal ("zip slip", CVE-2018-1002200 and its like): a name
+	// such as "../../etc/cron.d/x" would write outside the layer.
+	if clean == ".." || strings.HasPrefix(clean, "../") {
+		return "", fmt.Errorf("name %q climbs out of the layer with \"..\"", name)
+	}
+	return clean, nil
+}
+
+// resolve returns where name goes under the root, creating missing parent
+// directories as tar does.
+//
+// The parent directory is resolved with securejoin, which follows symlinks
+// as if the root were "/": a symlink "evil -> /" unpacked earlier makes
+// "evil/etc/passwd" mean <root>/etc/passwd, never the host's (CVE-2019-14271
+// and every tar-through-symlink escape before it). The last component is not
+// resolved at all, so that an entry replaces a symlink of its name instead
+// of writing through it.
+func (u *unpacker) resolve(name string) (string, error) {
+	if name == "." {
+		return u.root, nil
+	}
+	parent, err := securejoin.SecureJoin(u.root, filepath.Dir(name))
+	if err != nil {
+		return "", fmt.Errorf("resolve parent directory: %w", err)
+	}
+	// securejoin leaves no symlink in parent, so MkdirAll cannot be led
+	// outside the root.
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return "", fmt.Errorf("create parent directory: %w", err)
+	}
+	return filepath.Join(parent, filepath.Base(name)), nil
+}
+
+// clearPath removes whatever an earlier entry left at path, so that the new
+// entry is created afresh: a planted symlink cannot redirect the write, and a
+// planted hard link cannot make it change another file. A directory that
+// meets a directory is kept, and clearPath reports that.
+func (u *unpacker) clearPath(path string, isDir bool) (keep bool, err error) {
+	info, err := os.Lstat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("inspect existing %s: %w", path, err)
+	}
+	if isDir && info.IsDir() {
+		return true, nil
+	}
+	if path == u.root {
+		return false, errors.New("cannot replace the layer's root")
+	}
+	// RemoveAll does not follow symlinks: it removes the link, not its target.
+	if err := os.RemoveAll(path); err != nil {
+		return false, fmt.Errorf("replace existing %s: %w", path, err)
+	}
+	delete(u.dirTimes, path)
+	return false, nil
+}
+
+// writeFile creates the regular file path with the entry's contents.
+func (u *unpacker) writeFile(path string, hdr *tar.Header, r io.Reader) error {
+	// O_EXCL fails if anything, a symlink included, was put at path since
+	// clearPath; O_NOFOLLOW says the same to the reader. The file starts
+	// with mode 0600 so that no one can open it before its mode is set.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW, 0o600)
+	if err != nil {
+		return fmt.Errorf("create file: %w", err)
+	}
+	n, err := io.Copy(f, r)
+	u.stats.Files++
+	u.stats.Bytes += n
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("write file %s: %w", path, err)
+	}
+	// chown clears the setuid and setgid bits, so it comes before chmod.
+	if err := f.Chown(hdr.Uid, hdr.Gid); err != nil {
+		f.Close()
+		return fmt.Errorf("set owner of %s: %w", path, err)
+	}
+	if err := f.Chmod(hdr.FileInfo().Mode()); err != nil {
+		f.Close()
+		return fmt.Errorf("set mode of %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write file %s: %w", path, err)
+	}
+	return finishEntry(path, hdr)
+}
+
+// makeDir creates the directory path, or updates it if keep says it exists.
+// Its times are set by setDirTimes.
+func (u *unpacker) makeDir(path string, hdr *tar.Header, keep bool) error {
+	if !keep {
+		if err := os.Mkdir(path, 0o700); err != nil {
+			return fmt.Errorf("create directory: %w", err)
+		}
+	}
+	if err := setOwnerAndMode(path, hdr); err != nil {
+		return err
+	}
+	if err := setXattrs(path, hdr); err != nil {
+		return err
+	}
+	u.dirTimes[path] = hdr
+	return nil
+}
+
+// makeSymlink creates the symlink path. Its target is stored as written and
+// never followed here; it means something only inside the container.
+func makeSymlink(path string, hdr *tar.Header) error {
+	if err := os.Symlink(hdr.Linkname, path); err != nil {
+		return fmt.Errorf("create symlink: %w", err)
+	}
+	// A symlink has no mode of its own on Linux: only its owner is set.
+	if err := os.Lchown(path, hdr.Uid, hdr.Gid); err != nil {
+		return fmt.Errorf("set owner of %s: %w", path, err)
+	}
+	return finishEntry(path, hdr)
+}
+
+// makeHardLink links path to the entry's target, an earlier entry of the
+// layer. The target's owner, mode and times are the target's own.
+func (u *unpacker) makeHardLink(path string, hdr *tar.Header) error {
+	target, err := u.linkTarget(hdr.Linkname)
+	if err != nil {
+		return err
+	}
+	if err := os.Link(target, path); err != nil {
+		return fmt.Errorf("create hard link: %w", err)
+	}
+	return nil
+}
+
+// linkTarget finds a hard link's target inside the root, resolving it like
+// an entry's name. Linking a host file into the layer (say /etc/shadow, to be
+// read from the container, or to be written through and change the host's)
+// is refused, and so is a link to a directory, which would make a loop.
+func (u *unpacker) linkTarget(linkname string) (string, error) {
+	name, err := cleanName(linkname)
+	if err != nil {
+		return "", fmt.Errorf("hard link target: %w", err)
+	}
+	target := u.root
+	if name != "." {
+		parent, err := securejoin.SecureJoin(u.root, filepath.Dir(name))
+		if err != nil {
+			return "", fmt.Errorf("resolve hard link target %q: %w", linkname, err)
+		}
+		target = filepath.Join(parent, filepath.Base(name))
+	}
+	// link(2) does not follow a symlink target: it links the symlink itself.
+	info, err := os.Lstat(target)
+	if err != nil {
+		return "", fmt.Errorf("hard link target %q is not in the layer: %w", linkname, err)
+	}
+	if info.IsDir() {
+		return "", fmt.Errorf("hard link target %q is a directory", linkname)
+	}
+	return target, nil
+}
+
+// makeNode creates a character device, a block device or a FIFO.
+func makeNode(path string, hdr *tar.Header) error {
+	var err error
+	switch hdr.Typeflag {
+	case tar.TypeChar:
+		err = unix.Mknod(path, unix.S_IFCHR|0o600, int(unix.Mkdev(uint32(hdr.Devmajor), uint32(hdr.Devminor))))
+	case tar.TypeBlock:
+		err = unix.Mknod(path, unix.S_IFBLK|0o600, int(unix.Mkdev(uint32(hdr.Devmajor), uint32(hdr.Devminor))))
+	case tar.TypeFifo:
+		err = unix.Mkfifo(path, 0o600)
+	}
+	if err != nil {
+		return fmt.Errorf("create %s: %w", typeName(hdr.Typeflag), err)
+	}
+	if err := setOwnerAndMode(path, hdr); err != nil {
+		return err
+	}
+	return finishEntry(path, hdr)
+}
+
+// typeName names a node's entry type for errors.
+func typeName(typeflag byte) string {
+	switch typeflag {
+	case tar.TypeChar:
+		return "character device"
+	case tar.TypeBlock:
+		return "block device"
+	default:
+		return "FIFO"
+	}
+}
+
+// setOwnerAndMode sets the owner, then the mode, of path, which Unpack has
+// just created or checked and so is not a symlink.
+func setOwnerAndMode(path string, hdr *tar.Header) error {
+	if err := os.Lchown(path, hdr.Uid, hdr.Gid); err != nil {
+		return fmt.Errorf("set owner of %s: %w", path, err)
+	}
+	// After chown, which clears the setuid and setgid bits.
+	if err := os.Chmod(path, hdr.FileInfo().Mode()); err != nil {
+		return fmt.Errorf("set mode of %s: %w", path, err)
+	}
+	return nil
+}
+
+// finishEntry sets what comes last for an entry that is not a directory: its
+// extended attributes (after chown, which clears security.capability), then
+// its times.
+func finishEntry(path string, hdr *tar.Header) error {
+	if err := setXattrs(path, hdr); err != nil {
+		return err
+	}
+	return setTimes(path, hdr)
+}
+
+// setDirTimes sets the times of every directory unpacked, once nothing more
+// is written into them.
+func (u *unpacker) setDirTimes() error {
+	for path, hdr := range u.dirTimes {
+		if err := setTimes(path, hdr); err != nil && !errors.Is(err, unix.ENOENT) {
+			return err // ENOENT: removed since, with a directory it held
+		}
+	}
+	return nil
+}
+
+// setTimes sets the access and modification times of path, not of what a
+// symlink there points to.
+func setTimes(path string, hdr *tar.Header) error {
+	atime := hdr.AccessTime
+	if atime.IsZero() {
+		atime = hdr.ModTime
+	}
+	ts := make([]unix.Timespec, 2)
+	var err error
+	if ts[0], err = unix.TimeToTimespec(atime); err != nil {
+		return fmt.Errorf("set times of %s: %w", path, err)
+	}
+	if ts[1], err = unix.TimeToTimespec(hdr.ModTime); err != nil {
+		return fmt.Errorf("set times of %s: %w", path, err)
+	}
+	if err := unix.UtimesNanoAt(unix.AT_FDCWD, path, ts, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return fmt.Errorf("set times of %s: %w", path, err)
+	}
+	return nil
+}
+
+// xattrPrefix begins the PAX records that carry extended attributes.
+const xattrPrefix = "SCHILY.xattr."
+
+// checkXattrs refuses extended attributes that belong to overlay. A layer
+// that carried them could forge overlay's own metadata (redirects, metacopy
+// origins, opaque marks) and make overlay show files other than those the
+// layer names; only Unpack's whiteout conversion writes them.
+func checkXattrs(hdr *tar.Header) error {
+	for key := range hdr.PAXRecords {
+		if attr, ok := strings.CutPrefix(key, xattrPrefix); ok && strings.HasPrefix(attr, "trusted.overlay.") {
+			return fmt.Errorf("extended attribute %s belongs to overlay and may not come from a layer", attr)
+		}
+	}
+	return nil
+}
+
+// setXattrs sets the extended attributes carried in the entry's PAX records.
+// A file system that does not support them (EOPNOTSUPP) loses them, as it
+// would under tar -x.
+func setXattrs(path string, hdr *tar.Header) error {
+	for key, value := range hdr.PAXRecords {
+		attr, ok := strings.CutPrefix(key, xattrPrefix)
+		if !ok {
+			continue
+		}
+		err := unix.Lsetxattr(path, attr, []byte(value), 0)
+		if err != nil && !errors.Is(err, unix.EOPNOTSUPP) {
+			return fmt.Errorf("set extended attribute %s of %s: %w", attr, path, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,230 @@
+//chapter:5
+
+// Package image keeps container images: their blobs (manifests, configs,
+// compressed layers) in an OCI image layout, and every layer unpacked once
+// into a directory that overlay can use as a lower layer for any number of
+// containers.
+package image
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"golang.org/x/sys/unix"
+
+	"github.com/mydocker/mydocker/mydocker/internal/atomicfile"
+)
+
+// refAnnotation names an image in the layout's index.json, as the OCI
+// image layout specification says.
+const refAnnotation = "org.opencontainers.image.ref.name"
+
+// Store is the image store under a mydocker root:
+//
+//	<root>/images/             an OCI image layout: oci-layout, index.json, blobs/sha256/...
+//	<root>/layers/<diff ID>/fs  each layer unpacked, shared by all containers
+type Store struct {
+	dir    string      // <root>/images
+	layers string      // <root>/layers
+	blobs  layout.Path // the layout, for reading and writing blobs
+}
+
+// Image is one image of the store.
+type Image struct {
+	Names    []string      // full names, e.g. docker.io/library/busybox:latest; none if untagged
+	Manifest v1.Hash       // digest of the manifest
+	ID       v1.Hash       // digest of the config: the image ID, as Docker shows it
+	Config   v1.ConfigFile // command, environment, working directory, user, history
+	Layers   []string      // the unpacked layer directories, lowest first
+	Size     int64         // bytes in the unpacked layers
+}
+
+// ShortID is the first twelve hex digits of the image ID, as Docker shows it.
+func (img *Image) ShortID() string { return img.ID.Hex[:12] }
+
+// Open opens the store under root, creating it when it is missing.
+func Open(root string) (*Store, error) {
+	s := &Store{
+		dir:    filepath.Join(root, "images"),
+		layers: filepath.Join(root, "layers"),
+		blobs:  layout.Path(filepath.Join(root, "images")),
+	}
+	for _, dir := range []string{s.dir, s.layers} {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("create image store: %w", err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(s.dir, "index.json")); errors.Is(err, os.ErrNotExist) {
+		if err := atomicfile.Write(filepath.Join(s.dir, "oci-layout"), []byte(`{"imageLayoutVersion":"1.0.0"}`), 0o600); err != nil {
+			return nil, err
+		}
+		if err := s.writeIndex(&v1.IndexManifest{SchemaVersion: 2, MediaType: "application/vnd.oci.image.index.v1+json"}); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// lock takes the store's lock, so that one command at a time changes it.
+// It is released when the returned file is closed.
+func (s *Store) lock() (*os.File, error) {
+	f, err := os.Open(s.dir)
+	if err != nil {
+		return nil, fmt.Errorf("lock image store: %w", err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock image store: %w", err)
+	}
+	return f, nil
+}
+
+func (s *Store) readIndex() (*v1.IndexManifest, error) {
+	f, err := os.Open(filepath.Join(s.dir, "index.json"))
+	if err != nil {
+		return nil, fmt.Errorf("read image index: %w", err)
+	}
+	defer f.Close()
+	index, err := v1.ParseIndexManifest(f)
+	if err != nil {
+		return nil, fmt.Errorf("read image index: %w", err)
+	}
+	return index, nil
+}
+
+// writeIndex replaces index.json atomically: the commit point of every
+// change, so that a crash leaves the old index or the new, never half.
+func (s *Store) writeIndex(index *v1.IndexManifest) error {
+	data, err := json.MarshalIndent(index, "", "  ")
+	if err != nil {
+		return fmt.Errorf("write image index: %w", err)
+	}
+	return atomicfile.Write(filepath.Join(s.dir, "index.json"), data, 0o600)
+}
+
+// List returns every image of the store, newest first.
+func (s *Store) List() ([]*Image, error) {
+	index, err := s.readIndex()
+	if err != nil {
+		return nil, err
+	}
+	var images []*Image
+	byManifest := map[v1.Hash]*Image{}
+	for _, desc := range index.Manifests {
+		img, ok := byManifest[desc.Digest]
+		if !ok {
+			if img, err = s.load(desc.Digest); err != nil {
+				return nil, err
+			}
+			byManifest[desc.Digest] = img
+			images = append(images, img)
+		}
+		if name := desc.Annotations[refAnnotation]; name != "" {
+			img.Names = append(img.Names, name)
+		}
+	}
+	slices.SortStableFunc(images, func(a, b *Image) int { return b.Config.Created.Compare(a.Config.Created.Time) })
+	return images, nil
+}
+
+// load reads one image's manifest and config from the blobs.
+func (s *Store) load(manifestDigest v1.Hash) (*Image, error) {
+	manifest, err := s.readManifest(manifestDigest)
+	if err != nil {
+		return nil, err
+	}
+	data, err := s.blobs.Bytes(manifest.Config.Digest)
+	if err != nil {
+		return nil, fmt.Errorf("read image config %s: %w", manifest.Config.Digest, err)
+	}
+	config, err := v1.ParseConfigFile(strings.NewReader(string(data)))
+	if err != nil {
+		return nil, fmt.Errorf("read image config %s: %w", manifest.Config.Digest, err)
+	}
+	img := &Image{Manifest: manifestDigest, ID: manifest.Config.Digest, Config: *config}
+	for _, diffID := range config.RootFS.DiffIDs {
+		img.Layers = append(img.Layers, s.layerDir(diffID))
+		img.Size += s.layerSize(diffID)
+	}
+	return img, nil
+}
+
+func (s *Store) readManifest(digest v1.Hash) (*v1.Manifest, error) {
+	data, err := s.blobs.Bytes(digest)
+	if err != nil {
+		return nil, fmt.Errorf("read image manifest %s: %w", digest, err)
+	}
+	manifest, err := v1.ParseManifest(strings.NewReader(string(data)))
+	if err != nil {
+		return nil, fmt.Errorf("read image manifest %s: %w", digest, err)
+	}
+	return manifest, nil
+}
+
+// ErrNotFound is the error of Lookup for an image the store does not have.
+var ErrNotFound = errors.New("no such image")
+
+// Lookup finds an image by name (busybox, busybox:latest,
+// docker.io/library/busybox:latest) or by a prefix of its ID.
+func (s *Store) Lookup(nameOrID string) (*Image, error) {
+	images, err := s.List()
+	if err != nil {
+		return nil, err
+	}
+	id := strings.TrimPrefix(nameOrID, "sha256:")
+	if len(id) >= 4 && isHex(id) {
+		var found []*Image
+		for _, img := range images {
+			if strings.HasPrefix(img.ID.Hex, id) {
+				found = append(found, img)
+			}
+		}
+		if len(found) == 1 {
+			return found[0], nil
+		}
+		if len(found) > 1 {
+			return nil, fmt.Errorf("image ID %q is ambiguous: give more of it", nameOrID)
+		}
+	}
+	ref, err := ParseReference(nameOrID)
+	if err != nil {
+		return nil, err
+	}
+	full := FullName(ref)
+	for _, img := range images {
+		if slices.Contains(img.Names, full) {
+			return img, nil
+		}
+	}
+	return nil, fmt.Errorf("image %q: %w: see the images here with mydocker images, or get it with mydocker pull or mydocker import", nameOrID, ErrNotFound)
+}
+
+func isHex(s string) bool {
+	return strings.Trim(s, "0123456789abcdef") == ""
+}
+
+// layerDir is where the layer with this diff ID is unpacked.
+func (s *Store) layerDir(diffID v1.Hash) string {
+	return filepath.Join(s.layers, diffID.Hex, "fs")
+}
+
+// layerSize is the size of an unpacked layer, recorded when it was unpacked.
+func (s *Store) layerSize(diffID v1.Hash) int64 {
+	var size int64
+	data, err := os.ReadFile(filepath.Join(s.layers, diffID.Hex, "size"))
+	if err == nil {
+		fmt.Sscan(string(data), &size)
+	}
+	return size
+}
+
+// Created is when the image was made, or the zero time if it does not say.
+func (img *Image) Created() time.Time { return img.Config.Created.Time }

@@ -1,0 +1,186 @@
+//chapter:5
+
+package image
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+)
+
+// tag records the image in the index under each name, taking the names
+// from the images that had them. An image that loses its last name stays,
+// untagged ("<none>"), as Docker keeps it. With no names, the image is
+// recorded untagged unless the index already has it.
+func (s *Store) tag(manifestDigest v1.Hash, mediaType types.MediaType, names []string) error {
+	index, err := s.readIndex()
+	if err != nil {
+		return err
+	}
+	size, err := s.blobSize(manifestDigest)
+	if err != nil {
+		return err
+	}
+	entry := func(name string) v1.Descriptor {
+		desc := v1.Descriptor{MediaType: mediaType, Size: size, Digest: manifestDigest}
+		if name != "" {
+			desc.Annotations = map[string]string{refAnnotation: name}
+		}
+		return desc
+	}
+	for _, name := range names {
+		index.Manifests = withoutName(index.Manifests, name)
+		index.Manifests = append(index.Manifests, entry(name))
+	}
+	// Drop an untagged entry of this image once it has a name; add one if
+	// it has none at all.
+	has := false
+	for i := len(index.Manifests) - 1; i >= 0; i-- {
+		desc := index.Manifests[i]
+		if desc.Digest != manifestDigest {
+			continue
+		}
+		if desc.Annotations[refAnnotation] == "" && len(names) > 0 {
+			index.Manifests = slices.Delete(index.Manifests, i, i+1)
+			continue
+		}
+		has = true
+	}
+	if !has {
+		index.Manifests = append(index.Manifests, entry(""))
+	}
+	return s.writeIndex(index)
+}
+
+// withoutName removes name from the index entries. The image that had it
+// keeps an untagged entry if that was its last name.
+func withoutName(manifests []v1.Descriptor, name string) []v1.Descriptor {
+	for i, desc := range manifests {
+		if desc.Annotations[refAnnotation] != name {
+			continue
+		}
+		manifests = slices.Delete(manifests, i, i+1)
+		if !slices.ContainsFunc(manifests, func(d v1.Descriptor) bool { return d.Digest == desc.Digest }) {
+			desc.Annotations = nil
+			manifests = append(manifests, desc)
+		}
+		return manifests
+	}
+	return manifests
+}
+
+func (s *Store) blobSize(digest v1.Hash) (int64, error) {
+	info, err := os.Stat(s.blobPath(digest))
+	if err != nil {
+		return 0, fmt.Errorf("blob %s: %w", digest, err)
+	}
+	return info.Size(), nil
+}
+
+// Removal says what Remove did, in the words of docker rmi.
+type Removal struct {
+	Untagged []string // names taken off
+	Deleted  *Image   // the image deleted, if it was
+}
+
+// Remove takes a name off an image, and deletes the image when that was
+// its last name or when it is given by ID. Layers in keepLayers (the
+// layer directories that living containers use) stay on disk even when
+// no image needs them any more.
+func (s *Store) Remove(nameOrID string, keepLayers map[string]bool) (*Removal, error) {
+	lock, err := s.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Close()
+	img, err := s.Lookup(nameOrID)
+	if err != nil {
+		return nil, err
+	}
+	index, err := s.readIndex()
+	if err != nil {
+		return nil, err
+	}
+	removal := &Removal{}
+	byName := ""
+	if ref, err := ParseReference(nameOrID); err == nil && slices.Contains(img.Names, FullName(ref)) {
+		byName = FullName(ref)
+	}
+	if byName != "" && len(img.Names) > 1 {
+		index.Manifests = slices.DeleteFunc(index.Manifests, func(d v1.Descriptor) bool {
+			return d.Annotations[refAnnotation] == byName
+		})
+		removal.Untagged = []string{byName}
+	} else {
+		index.Manifests = slices.DeleteFunc(index.Manifests, func(d v1.Descriptor) bool { return d.Digest == img.Manifest })
+		removal.Untagged = img.Names
+		removal.Deleted = img
+	}
+	if err := s.writeIndex(index); err != nil {
+		return nil, err
+	}
+	return removal, s.collectGarbage(keepLayers)
+}
+
+// collectGarbage deletes the blobs and the unpacked layers that no image
+// in the index refers to, except the layer directories in keepLayers, and
+// any unpacking left half-done by a crash. The caller holds the lock.
+func (s *Store) collectGarbage(keepLayers map[string]bool) error {
+	index, err := s.readIndex()
+	if err != nil {
+		return err
+	}
+	keepBlobs := map[string]bool{}
+	keepDiffIDs := map[string]bool{}
+	for _, desc := range index.Manifests {
+		keepBlobs[desc.Digest.Hex] = true
+		manifest, err := s.readManifest(desc.Digest)
+		if err != nil {
+			return err
+		}
+		keepBlobs[manifest.Config.Digest.Hex] = true
+		for _, layer := range manifest.Layers {
+			keepBlobs[layer.Digest.Hex] = true
+		}
+		img, err := s.load(desc.Digest)
+		if err != nil {
+			return err
+		}
+		for _, dir := range img.Layers {
+			keepDiffIDs[filepath.Base(filepath.Dir(dir))] = true
+		}
+	}
+	for dir := range keepLayers {
+		keepDiffIDs[filepath.Base(filepath.Dir(dir))] = true
+	}
+	if err := removeUnlisted(filepath.Join(s.dir, "blobs", "sha256"), keepBlobs); err != nil {
+		return err
+	}
+	return removeUnlisted(s.layers, keepDiffIDs)
+}
+
+// removeUnlisted removes every entry of dir whose name is not in keep.
+func removeUnlisted(dir string, keep map[string]bool) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil && !os.IsNotExist(err) {
+		return fmt.Errorf("clean %s: %w", dir, err)
+	}
+	for _, entry := range entries {
+		if keep[entry.Name()] || strings.HasPrefix(entry.Name(), ".tmp") {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(dir, entry.Name())); err != nil {
+			return fmt.Errorf("clean %s: %w", dir, err)
+		}
+	}
+	return nil
+}
+
+func bytesReader(data []byte) io.Reader { return bytes.NewReader(data) }

@@ -1,0 +1,106 @@
+//chapter:6
+
+// Package volume keeps named volumes: directories under the mydocker root
+// whose data outlives the containers that mount them.
+package volume
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Volume is a named volume: <root>/volumes/<name>/_data holds its files.
+type Volume struct {
+	Name       string    `json:"Name"`
+	Driver     string    `json:"Driver"`
+	Mountpoint string    `json:"Mountpoint"`
+	CreatedAt  time.Time `json:"CreatedAt"`
+}
+
+// validName is Docker's rule for volume names.
+var validName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
+
+// ErrNotFound is the error for a volume that does not exist.
+var ErrNotFound = errors.New("no such volume")
+
+// CheckName says what is wrong with a volume name, if anything.
+func CheckName(name string) error {
+	if !validName.MatchString(name) {
+		return fmt.Errorf("invalid volume name %q: use letters, digits and _ . - (starting with a letter or digit); a path on the host must be absolute", name)
+	}
+	return nil
+}
+
+func dir(root, name string) string { return filepath.Join(root, "volumes", name) }
+
+// Create makes a volume, or returns the one of that name. An empty name
+// gets a random one, as docker volume create gives.
+func Create(root, name string) (*Volume, error) {
+	if name == "" {
+		var b [32]byte
+		rand.Read(b[:])
+		name = hex.EncodeToString(b[:])
+	}
+	if err := CheckName(name); err != nil {
+		return nil, err
+	}
+	data := filepath.Join(dir(root, name), "_data")
+	if err := os.MkdirAll(data, 0o755); err != nil {
+		return nil, fmt.Errorf("create volume %s: %w", name, err)
+	}
+	return Get(root, name)
+}
+
+// Get returns the volume of that name.
+func Get(root, name string) (*Volume, error) {
+	if err := CheckName(name); err != nil {
+		return nil, err
+	}
+	info, err := os.Stat(dir(root, name))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("volume %s: %w: see mydocker volume ls", name, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("volume %s: %w", name, err)
+	}
+	return &Volume{Name: name, Driver: "local", Mountpoint: filepath.Join(dir(root, name), "_data"), CreatedAt: info.ModTime().UTC()}, nil
+}
+
+// List returns every volume, sorted by name.
+func List(root string) ([]*Volume, error) {
+	entries, err := os.ReadDir(filepath.Join(root, "volumes"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list volumes: %w", err)
+	}
+	var volumes []*Volume
+	for _, entry := range entries {
+		if v, err := Get(root, entry.Name()); err == nil {
+			volumes = append(volumes, v)
+		}
+	}
+	slices.SortFunc(volumes, func(a, b *Volume) int { return strings.Compare(a.Name, b.Name) })
+	return volumes, nil
+}
+
+// Remove deletes a volume and its data. The caller checks first that no
+// container uses it.
+func Remove(root, name string) error {
+	if _, err := Get(root, name); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(dir(root, name)); err != nil {
+		return fmt.Errorf("remove volume %s: %w", name, err)
+	}
+	return nil
+}

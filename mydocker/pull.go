@@ -1,0 +1,104 @@
+//chapter:5
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
+
+	"github.com/mydocker/mydocker/mydocker/internal/image"
+)
+
+func newPullCommand(global *globalOptions) *cobra.Command {
+	var insecure bool
+	cmd := &cobra.Command{
+		Use:   "pull [OPTIONS] NAME[:TAG|@DIGEST]",
+		Short: "Download an image from a registry",
+		Example: `  mydocker pull busybox                         (docker.io/library/busybox:latest)
+  mydocker pull 127.0.0.1:5000/busybox:latest   (plain HTTP: a registry on this machine)
+  mydocker pull --insecure registry.lab:5000/app`,
+		Args:                  requireArgs(1, "the name of the image to pull"),
+		DisableFlagsInUseLine: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return fmt.Errorf("pull takes one image name, not %d", len(args))
+			}
+			return pull(global, args[0], insecure)
+		},
+	}
+	cmd.Flags().BoolVar(&insecure, "insecure", false, "use plain HTTP (always so for localhost and 127.0.0.1)")
+	return cmd
+}
+
+// pull downloads an image for this machine's architecture and stores it.
+func pull(global *globalOptions, arg string, insecure bool) error {
+	var options []name.Option
+	if insecure {
+		options = append(options, name.Insecure)
+	}
+	ref, err := name.ParseReference(arg, options...)
+	if err != nil {
+		_, err = image.ParseReference(arg) // for its message
+		return err
+	}
+	store, err := image.Open(global.root)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, unix.SIGTERM)
+	defer stop()
+	fmt.Printf("%s: Pulling from %s\n", ref.Identifier(), ref.Context().RepositoryStr())
+	img, err := remote.Image(ref, remote.WithContext(ctx), remote.WithUserAgent("mydocker"),
+		remote.WithPlatform(v1.Platform{OS: "linux", Architecture: runtime.GOARCH}))
+	if err != nil {
+		return fmt.Errorf("pull %s: %w", arg, err)
+	}
+	added, err := store.Add(img, []string{image.FullName(ref)}, newProgressPrinter())
+	if err != nil {
+		return fmt.Errorf("pull %s: %w", arg, err)
+	}
+	fmt.Printf("Digest: %s\n", added.Manifest)
+	fmt.Printf("Status: Downloaded image for %s\n", image.ShortName(image.FullName(ref)))
+	return nil
+}
+
+// newProgressPrinter shows each layer's progress as docker pull does: on a
+// terminal one line per layer, rewritten in place; otherwise a line for
+// each step.
+func newProgressPrinter() image.Progress {
+	_, err := unix.IoctlGetTermios(int(os.Stdout.Fd()), unix.TCGETS)
+	terminal := err == nil
+	last := map[v1.Hash]time.Time{}
+	return func(layer v1.Hash, status string, done, total int64) {
+		id := layer.Hex[:12]
+		if status == "Downloading" {
+			if !terminal || time.Since(last[layer]) < 100*time.Millisecond {
+				return
+			}
+			last[layer] = time.Now()
+			fmt.Printf("\r%s: Downloading %s/%s ", id, humanSize(done), humanSize(total))
+			return
+		}
+		if terminal {
+			fmt.Print("\r\033[K")
+		}
+		switch status {
+		case "Download complete", "Already exists":
+			fmt.Printf("%s: %s (%s)\n", id, status, humanSize(done))
+		case "Pull complete":
+			fmt.Printf("%s: Pull complete (%s unpacked)\n", id, humanSize(done))
+		default:
+			fmt.Printf("%s: %s\n", id, status)
+		}
+	}
+}

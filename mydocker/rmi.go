@@ -1,0 +1,75 @@
+//chapter:5
+
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mydocker/mydocker/mydocker/internal/container"
+	"github.com/mydocker/mydocker/mydocker/internal/image"
+)
+
+func newRmiCommand(global *globalOptions) *cobra.Command {
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "rmi [OPTIONS] IMAGE [IMAGE...]",
+		Short: "Remove images",
+		Example: `  mydocker rmi busybox
+  mydocker rmi -f 3f57d9401f8d`,
+		Args:                  requireArgs(1, "the image to remove"),
+		DisableFlagsInUseLine: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			store, err := image.Open(global.root)
+			if err != nil {
+				return err
+			}
+			for _, arg := range args {
+				if err := removeImage(global, store, arg, force); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVarP(&force, "force", "f", false, "remove the image even if a container uses it")
+	return cmd
+}
+
+// removeImage removes one image, unless a living container uses it and
+// force is not set. With force, the layers that containers use stay on
+// disk until the next removal after they have exited.
+func removeImage(global *globalOptions, store *image.Store, arg string, force bool) error {
+	img, err := store.Lookup(arg)
+	if err != nil {
+		return err
+	}
+	living, err := container.Living(global.root)
+	if err != nil {
+		return err
+	}
+	inUse := map[string]bool{}
+	for _, c := range living {
+		if c.Spec.Overlay == nil {
+			continue
+		}
+		if c.Spec.Image == img.ID.String() && !force {
+			return fmt.Errorf("image %s is used by the running container %s: stop it first, or use rmi -f", arg, container.ShortID(c.ID))
+		}
+		for _, dir := range c.Spec.Overlay.Lower {
+			inUse[dir] = true
+		}
+	}
+	removal, err := store.Remove(arg, inUse)
+	if err != nil {
+		return err
+	}
+	for _, name := range removal.Untagged {
+		fmt.Printf("Untagged: %s\n", image.ShortName(name))
+	}
+	if removal.Deleted != nil {
+		fmt.Printf("Deleted: %s\n", removal.Deleted.ID)
+	}
+	return nil
+}
