@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -13,6 +14,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
@@ -61,15 +63,38 @@ func pull(global *globalOptions, arg string, insecure bool) error {
 	img, err := remote.Image(ref, remote.WithContext(ctx), remote.WithUserAgent("mydocker"),
 		remote.WithPlatform(v1.Platform{OS: "linux", Architecture: runtime.GOARCH}))
 	if err != nil {
-		return fmt.Errorf("pull %s: %w", arg, err)
+		return registryError(arg, err)
 	}
-	added, err := store.Add(img, []string{image.FullName(ref)}, newProgressPrinter())
+	digest, err := img.Digest()
 	if err != nil {
-		return fmt.Errorf("pull %s: %w", arg, err)
+		return registryError(arg, err)
 	}
-	fmt.Printf("Digest: %s\n", added.Manifest)
-	fmt.Printf("Status: Downloaded image for %s\n", image.ShortName(image.FullName(ref)))
+	full := image.FullName(ref)
+	if have, err := store.Lookup(full); err == nil && have.Manifest == digest {
+		fmt.Printf("Digest: %s\nStatus: Image is up to date for %s\n", digest, image.ShortName(full))
+		return nil
+	}
+	if _, err := store.Add(img, []string{full}, newProgressPrinter()); err != nil {
+		return registryError(arg, err)
+	}
+	fmt.Printf("Digest: %s\nStatus: Downloaded newer image for %s\n", digest, image.ShortName(full))
 	return nil
+}
+
+// registryError words the registry's most common answers for a user.
+func registryError(arg string, err error) error {
+	var terr *transport.Error
+	if errors.As(err, &terr) {
+		for _, e := range terr.Errors {
+			switch e.Code {
+			case transport.ManifestUnknownErrorCode, transport.NameUnknownErrorCode:
+				return fmt.Errorf("pull %s: the registry has no such image: check the name and the tag", arg)
+			case transport.UnauthorizedErrorCode, transport.DeniedErrorCode:
+				return fmt.Errorf("pull %s: the registry wants a login, which mydocker does not support yet", arg)
+			}
+		}
+	}
+	return fmt.Errorf("pull %s: %w", arg, err)
 }
 
 // newProgressPrinter shows each layer's progress as docker pull does: on a

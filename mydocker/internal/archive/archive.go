@@ -12,9 +12,11 @@ package archive
 
 import (
 	"archive/tar"
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,7 +48,8 @@ type Stats struct {
 // in dir, are refused.
 //
 // Unpack expects dir to be private while it runs (a fresh temporary
-// directory): it checks each path, then uses it.
+// directory): it checks each path, then uses it. It reads r ahead, so it may
+// consume bytes past the end of the archive.
 func Unpack(r io.Reader, dir string) (Stats, error) {
 	root, err := filepath.Abs(dir)
 	if err != nil {
@@ -55,10 +58,22 @@ func Unpack(r io.Reader, dir string) (Stats, error) {
 	if err := checkEmpty(root); err != nil {
 		return Stats{}, err
 	}
-	u := &unpacker{root: root, dirTimes: map[string]*tar.Header{}}
-	tr := tar.NewReader(r)
+	u := &unpacker{
+		root:     root,
+		parents:  map[string]string{},
+		dirTimes: map[string]*tar.Header{},
+		buf:      make([]byte, 1<<20),
+	}
+	// Reading ahead of the tar reader saves three reads for every small
+	// file (header, contents, padding).
+	tr := tar.NewReader(bufio.NewReaderSize(r, 1<<20))
 	for {
 		hdr, err := tr.Next()
+		if errors.Is(err, tar.ErrInsecurePath) {
+			// Returned with the header under GODEBUG=tarinsecurepath=0;
+			// cleanName judges names itself, the same way either way.
+			err = nil
+		}
 		if err == io.EOF {
 			break
 		}
@@ -98,10 +113,18 @@ func checkEmpty(dir string) error {
 type unpacker struct {
 	root  string
 	stats Stats
+	// parents remembers where resolve found each parent directory, by
+	// name: resolving costs an lstat for every component, and a layer's
+	// entries come grouped by directory. Removing anything may change the
+	// answers, so create forgets them all when it removes.
+	parents map[string]string
 	// dirTimes holds the header of each directory unpacked, by path: its
 	// times are set at the end, because every entry written into a
 	// directory changes its modification time.
 	dirTimes map[string]*tar.Header
+	// buf carries file contents from the tar stream to the files, 1 MiB at
+	// a time: a few large reads and writes cost less than many small ones.
+	buf []byte
 }
 
 // unpackEntry writes one tar entry.
@@ -133,21 +156,17 @@ func (u *unpacker) unpackEntry(hdr *tar.Header, r io.Reader) error {
 	if path == u.root && hdr.Typeflag != tar.TypeDir {
 		return errors.New("only a directory can stand for the layer's root")
 	}
-	keep, err := u.clearPath(path, hdr.Typeflag == tar.TypeDir)
-	if err != nil {
-		return err
-	}
 	switch hdr.Typeflag {
 	case tar.TypeReg:
 		return u.writeFile(path, hdr, r)
 	case tar.TypeDir:
-		return u.makeDir(path, hdr, keep)
+		return u.makeDir(path, hdr)
 	case tar.TypeSymlink:
-		return makeSymlink(path, hdr)
+		return u.makeSymlink(path, hdr)
 	case tar.TypeLink:
 		return u.makeHardLink(path, hdr)
 	default:
-		return makeNode(path, hdr)
+		return u.makeNode(path, hdr)
 	}
 }
 
@@ -156,8 +175,8 @@ func (u *unpacker) unpackEntry(hdr *tar.Header, r io.Reader) error {
 // <root>/etc/passwd.
 func cleanName(name string) (string, error) {
 	clean := filepath.Clean(strings.TrimLeft(name, "/"))
-	// Path traversal ("zip slip", CVE-2018-1002200 and its like): a name
-	// such as "../../etc/cron.d/x" would write outside the layer.
+	// Path traversal ("Zip Slip"): a name such as "../../etc/cron.d/x"
+	// would write outside the layer.
 	if clean == ".." || strings.HasPrefix(clean, "../") {
 		return "", fmt.Errorf("name %q climbs out of the layer with \"..\"", name)
 	}
@@ -169,62 +188,86 @@ func cleanName(name string) (string, error) {
 //
 // The parent directory is resolved with securejoin, which follows symlinks
 // as if the root were "/": a symlink "evil -> /" unpacked earlier makes
-// "evil/etc/passwd" mean <root>/etc/passwd, never the host's (CVE-2019-14271
-// and every tar-through-symlink escape before it). The last component is not
-// resolved at all, so that an entry replaces a symlink of its name instead
-// of writing through it.
+// "evil/etc/passwd" mean <root>/etc/passwd, never the host's (Docker's
+// CVE-2014-6407 and CVE-2014-9356, containerd's CVE-2021-32760). The last
+// component is not resolved at all, so that an entry replaces a symlink of
+// its name instead of writing through it.
 func (u *unpacker) resolve(name string) (string, error) {
 	if name == "." {
 		return u.root, nil
 	}
-	parent, err := securejoin.SecureJoin(u.root, filepath.Dir(name))
-	if err != nil {
-		return "", fmt.Errorf("resolve parent directory: %w", err)
-	}
-	// securejoin leaves no symlink in parent, so MkdirAll cannot be led
-	// outside the root.
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return "", fmt.Errorf("create parent directory: %w", err)
+	dir := filepath.Dir(name)
+	parent, ok := u.parents[dir]
+	if !ok {
+		var err error
+		parent, err = securejoin.SecureJoin(u.root, dir)
+		if err != nil {
+			return "", fmt.Errorf("resolve parent directory: %w", err)
+		}
+		// securejoin leaves no symlink in parent, so MkdirAll cannot be
+		// led outside the root.
+		if err := os.MkdirAll(parent, 0o755); err != nil {
+			return "", fmt.Errorf("create parent directory: %w", err)
+		}
+		u.parents[dir] = parent
 	}
 	return filepath.Join(parent, filepath.Base(name)), nil
 }
 
-// clearPath removes whatever an earlier entry left at path, so that the new
-// entry is created afresh: a planted symlink cannot redirect the write, and a
-// planted hard link cannot make it change another file. A directory that
-// meets a directory is kept, and clearPath reports that.
-func (u *unpacker) clearPath(path string, isDir bool) (keep bool, err error) {
-	info, err := os.Lstat(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return false, nil
+// create calls makeIt, which creates path and fails with EEXIST if anything
+// is there, as open with O_EXCL, mkdir, mknod, symlink and link all do.
+// Anything there was left by an earlier entry of the same name, and the
+// later entry wins, as with tar: create removes it and calls makeIt once
+// more. The entry is always made afresh, so a planted symlink cannot
+// redirect a write and a planted hard link cannot make it change another
+// file. A directory that meets a directory is kept, contents and all.
+func (u *unpacker) create(path string, isDir bool, makeIt func() error) error {
+	err := makeIt()
+	if !errors.Is(err, fs.ErrExist) {
+		return err
 	}
+	info, err := os.Lstat(path)
 	if err != nil {
-		return false, fmt.Errorf("inspect existing %s: %w", path, err)
+		return fmt.Errorf("inspect existing %s: %w", path, err)
 	}
 	if isDir && info.IsDir() {
-		return true, nil
+		return nil
 	}
 	if path == u.root {
-		return false, errors.New("cannot replace the layer's root")
+		return errors.New("cannot replace the layer's root")
 	}
 	// RemoveAll does not follow symlinks: it removes the link, not its target.
 	if err := os.RemoveAll(path); err != nil {
-		return false, fmt.Errorf("replace existing %s: %w", path, err)
+		return fmt.Errorf("replace existing %s: %w", path, err)
 	}
-	delete(u.dirTimes, path)
-	return false, nil
+	for dir := range u.dirTimes {
+		if dir == path || strings.HasPrefix(dir, path+"/") {
+			delete(u.dirTimes, dir) // gone, and its name may be reused by a file
+		}
+	}
+	// What was removed may have been a directory on the way to a parent,
+	// now free to become a symlink that leads elsewhere.
+	clear(u.parents)
+	return makeIt()
 }
 
 // writeFile creates the regular file path with the entry's contents.
 func (u *unpacker) writeFile(path string, hdr *tar.Header, r io.Reader) error {
-	// O_EXCL fails if anything, a symlink included, was put at path since
-	// clearPath; O_NOFOLLOW says the same to the reader. The file starts
-	// with mode 0600 so that no one can open it before its mode is set.
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW, 0o600)
+	// O_EXCL fails if anything is at path, even a symlink to nowhere: it
+	// never writes through one. O_NOFOLLOW says the same to the reader. The
+	// file starts with mode 0600 so that no one can open it before its
+	// mode is set.
+	var f *os.File
+	err := u.create(path, false, func() (err error) {
+		f, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW, 0o600)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("create file: %w", err)
 	}
-	n, err := io.Copy(f, r)
+	// Hiding f's ReadFrom makes CopyBuffer use buf; ReadFrom would
+	// allocate a small buffer of its own for every file.
+	n, err := io.CopyBuffer(struct{ io.Writer }{f}, r, u.buf)
 	u.stats.Files++
 	u.stats.Bytes += n
 	if err != nil {
@@ -246,13 +289,12 @@ func (u *unpacker) writeFile(path string, hdr *tar.Header, r io.Reader) error {
 	return finishEntry(path, hdr)
 }
 
-// makeDir creates the directory path, or updates it if keep says it exists.
-// Its times are set by setDirTimes.
-func (u *unpacker) makeDir(path string, hdr *tar.Header, keep bool) error {
-	if !keep {
-		if err := os.Mkdir(path, 0o700); err != nil {
-			return fmt.Errorf("create directory: %w", err)
-		}
+// makeDir creates the directory path, or updates it if it exists. Its times
+// are set by setDirTimes.
+func (u *unpacker) makeDir(path string, hdr *tar.Header) error {
+	err := u.create(path, true, func() error { return os.Mkdir(path, 0o700) })
+	if err != nil {
+		return fmt.Errorf("create directory: %w", err)
 	}
 	if err := setOwnerAndMode(path, hdr); err != nil {
 		return err
@@ -266,8 +308,9 @@ func (u *unpacker) makeDir(path string, hdr *tar.Header, keep bool) error {
 
 // makeSymlink creates the symlink path. Its target is stored as written and
 // never followed here; it means something only inside the container.
-func makeSymlink(path string, hdr *tar.Header) error {
-	if err := os.Symlink(hdr.Linkname, path); err != nil {
+func (u *unpacker) makeSymlink(path string, hdr *tar.Header) error {
+	err := u.create(path, false, func() error { return os.Symlink(hdr.Linkname, path) })
+	if err != nil {
 		return fmt.Errorf("create symlink: %w", err)
 	}
 	// A symlink has no mode of its own on Linux: only its owner is set.
@@ -284,7 +327,7 @@ func (u *unpacker) makeHardLink(path string, hdr *tar.Header) error {
 	if err != nil {
 		return err
 	}
-	if err := os.Link(target, path); err != nil {
+	if err := u.create(path, false, func() error { return os.Link(target, path) }); err != nil {
 		return fmt.Errorf("create hard link: %w", err)
 	}
 	return nil
@@ -292,8 +335,9 @@ func (u *unpacker) makeHardLink(path string, hdr *tar.Header) error {
 
 // linkTarget finds a hard link's target inside the root, resolving it like
 // an entry's name. Linking a host file into the layer (say /etc/shadow, to be
-// read from the container, or to be written through and change the host's)
-// is refused, and so is a link to a directory, which would make a loop.
+// read from the container, or to be written through and change the host's:
+// CVE-2014-6407) is refused, and so is a link to a directory, which would
+// make a loop.
 func (u *unpacker) linkTarget(linkname string) (string, error) {
 	name, err := cleanName(linkname)
 	if err != nil {
@@ -319,16 +363,18 @@ func (u *unpacker) linkTarget(linkname string) (string, error) {
 }
 
 // makeNode creates a character device, a block device or a FIFO.
-func makeNode(path string, hdr *tar.Header) error {
-	var err error
-	switch hdr.Typeflag {
-	case tar.TypeChar:
-		err = unix.Mknod(path, unix.S_IFCHR|0o600, int(unix.Mkdev(uint32(hdr.Devmajor), uint32(hdr.Devminor))))
-	case tar.TypeBlock:
-		err = unix.Mknod(path, unix.S_IFBLK|0o600, int(unix.Mkdev(uint32(hdr.Devmajor), uint32(hdr.Devminor))))
-	case tar.TypeFifo:
-		err = unix.Mkfifo(path, 0o600)
-	}
+func (u *unpacker) makeNode(path string, hdr *tar.Header) error {
+	err := u.create(path, false, func() error {
+		dev := int(unix.Mkdev(uint32(hdr.Devmajor), uint32(hdr.Devminor)))
+		switch hdr.Typeflag {
+		case tar.TypeChar:
+			return unix.Mknod(path, unix.S_IFCHR|0o600, dev)
+		case tar.TypeBlock:
+			return unix.Mknod(path, unix.S_IFBLK|0o600, dev)
+		default:
+			return unix.Mkfifo(path, 0o600)
+		}
+	})
 	if err != nil {
 		return fmt.Errorf("create %s: %w", typeName(hdr.Typeflag), err)
 	}
@@ -377,8 +423,8 @@ func finishEntry(path string, hdr *tar.Header) error {
 // is written into them.
 func (u *unpacker) setDirTimes() error {
 	for path, hdr := range u.dirTimes {
-		if err := setTimes(path, hdr); err != nil && !errors.Is(err, unix.ENOENT) {
-			return err // ENOENT: removed since, with a directory it held
+		if err := setTimes(path, hdr); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -65,11 +65,9 @@ func (u *unpacker) whiteout(hdr *tar.Header, name string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := u.clearPath(path, false); err != nil {
-		return err
-	}
-	// Overlay's whiteout: a character device with device number 0/0.
-	if err := unix.Mknod(path, unix.S_IFCHR, 0); err != nil {
+	// Overlay's whiteout: a character device with device number 0/0. It
+	// replaces a file of the same name from this layer.
+	if err := u.create(path, false, func() error { return unix.Mknod(path, unix.S_IFCHR, 0) }); err != nil {
 		return fmt.Errorf("create whiteout %s: %w", path, err)
 	}
 	if err := os.Lchown(path, hdr.Uid, hdr.Gid); err != nil {
