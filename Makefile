@@ -20,8 +20,9 @@ help:
 	@echo "make vmtest [RUN=REGEX]    the checks in a qemu VM under cgroup v2 (docs/testing.md)"
 	@echo "make build | image | deps | lint | clean"
 
+# registry: docker-registry and skopeo, which the image checks (chapter 05) run.
 deps:
-	bash scripts/deps.sh --with test
+	bash scripts/deps.sh --with test,registry
 
 build:
 	$(GO) build -o $(BIN) ./mydocker

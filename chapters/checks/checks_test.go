@@ -4,8 +4,11 @@
 //
 //	MYDOCKER_BIN      the binary to check (default: build ./mydocker)
 //	MYDOCKER_CHAPTER  run the checks of chapters 1 to this one (default: all)
-//	MYDOCKER_IMAGE    the busybox root filesystem (default: build/images/busybox/rootfs)
+//	MYDOCKER_IMAGE    the busybox root filesystem (default: build/images/busybox/rootfs);
+//	                  from chapter 05 on, also its tarball beside it (busybox.tar)
 //	MYDOCKER_E2E=1    fail instead of skipping when the checks cannot run (make test sets it)
+//	MYDOCKER_NO_REGISTRY=1  leave out the checks that need docker-registry and
+//	                  skopeo (the VM lane has neither)
 //
 // After each chapter's checks, the host is compared with a snapshot taken
 // before them: a mount, cgroup, link, firewall rule, process or file that a
@@ -67,6 +70,10 @@ func TestChapters(t *testing.T) {
 		}
 	}
 	image := rootfsImage(t)
+	imageTar := filepath.Join(filepath.Dir(image), "busybox.tar")
+	if _, err := os.Stat(imageTar); err != nil && last >= 5 {
+		skipOrFail(t, fmt.Sprintf("no busybox tarball at %s for the image checks: run make image", imageTar))
+	}
 	// Checks call the binary under test as plain `mydocker`, also from sh.
 	// It is copied into a directory that every user may enter, so that a
 	// check can also run it as a user other than root.
@@ -103,7 +110,7 @@ func TestChapters(t *testing.T) {
 			// returns only when it has finished.
 			t.Run("script", func(t *testing.T) {
 				testscript.Run(t, params(f.path, chapterEnv{
-					bin: bin, binDir: binDir, root: root, chapter: last, image: image,
+					bin: bin, binDir: binDir, root: root, chapter: last, image: image, imageTar: imageTar,
 				}))
 			})
 			after, err := leakcheck.Take(opts)
@@ -120,9 +127,20 @@ func TestChapters(t *testing.T) {
 	}
 }
 
-// rootSkeleton are the directories mydocker makes in its root and keeps.
+// rootSkeleton are the directories mydocker makes in its root and keeps:
+// from chapter 05 on, an empty image store (an OCI layout without images,
+// and no layers) and, from 06, the directory of the volumes. The checks
+// remove their images and volumes, and the leak check then sees any layer,
+// blob or volume that was left behind.
 var rootSkeleton = map[string]bool{
-	"file: containers": true,
+	"file: containers":          true,
+	"file: images":              true,
+	"file: images/oci-layout":   true,
+	"file: images/index.json":   true,
+	"file: images/blobs":        true,
+	"file: images/blobs/sha256": true,
+	"file: layers":              true,
+	"file: volumes":             true,
 }
 
 // ignoredLeak says whether a new thing on the host is not the checks' doing:
@@ -156,7 +174,8 @@ done
 // chapterEnv is what a check script sees of the binary under test.
 type chapterEnv struct {
 	bin, binDir, root, image string
-	chapter                  int // the chapter of the binary under test
+	imageTar                 string // the busybox image as a tarball, for import
+	chapter                  int    // the chapter of the binary under test
 }
 
 func params(file string, ce chapterEnv) testscript.Params {
@@ -174,6 +193,7 @@ func params(file string, ce chapterEnv) testscript.Params {
 			} else {
 				env.Setenv("IMAGE", "")
 			}
+			env.Setenv("IMAGE_TAR", ce.imageTar)
 			return nil
 		},
 		Cmds: map[string]func(*testscript.TestScript, bool, []string){
@@ -185,6 +205,10 @@ func params(file string, ce chapterEnv) testscript.Params {
 				runMydocker(ts, neg, ce.bin, args, true)
 			},
 			"status": cmdStatus,
+			// The image checks' own (images_test.go).
+			"hostile-tar": cmdHostileTar,
+			"free-port":   cmdFreePort,
+			"push-image":  cmdPushImage,
 		},
 		Condition: func(cond string) (bool, error) {
 			// [chapter:N] holds when the binary under test is from chapter N or later.
@@ -194,6 +218,10 @@ func params(file string, ce chapterEnv) testscript.Params {
 					return false, fmt.Errorf("condition %q: want [chapter:N]", cond)
 				}
 				return ce.chapter >= want, nil
+			}
+			// [registry] holds when docker-registry and skopeo can run.
+			if cond == "registry" {
+				return registryCondition()
 			}
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},

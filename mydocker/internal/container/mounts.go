@@ -5,6 +5,7 @@ package container
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 	"golang.org/x/sys/unix"
@@ -32,6 +33,11 @@ func mountVolumes(rootfs string, mounts []Mount) error {
 		target, err := securejoin.SecureJoin(rootfs, m.Destination)
 		if err != nil {
 			return fmt.Errorf("volume %s: %w", m.Destination, err)
+		}
+		// "/", or a link to it, would put the volume over the whole root
+		// filesystem, and the system mounts into the volume's directory.
+		if target == filepath.Clean(rootfs) {
+			return fmt.Errorf("volume %s: the path resolves to the container's root directory, which a volume cannot replace: mount it on a directory below /", m.Destination)
 		}
 		if err := os.MkdirAll(target, 0o755); err != nil {
 			return fmt.Errorf("create mount point %s: %w", m.Destination, err)

@@ -34,9 +34,15 @@ func (s *Store) Add(img v1.Image, names []string, progress Progress) (added *Ima
 		return nil, err
 	}
 	defer lock.Close()
+	// If Add fails, what it copied goes again; layers that were here
+	// before stay, whether an image or a running container uses them.
+	before, err := s.layerDirs()
+	if err != nil {
+		return nil, err
+	}
 	defer func() {
 		if err != nil {
-			s.collectGarbage(nil) // the blobs and layers of a failed Add
+			s.collectGarbage(before)
 		}
 	}()
 
@@ -75,6 +81,19 @@ func (s *Store) Add(img v1.Image, names []string, progress Progress) (added *Ima
 		return nil, err
 	}
 	return s.load(manifestDigest)
+}
+
+// layerDirs returns the directories of the layers unpacked so far.
+func (s *Store) layerDirs() (map[string]bool, error) {
+	entries, err := os.ReadDir(s.layers)
+	if err != nil {
+		return nil, fmt.Errorf("list layers: %w", err)
+	}
+	dirs := map[string]bool{}
+	for _, entry := range entries {
+		dirs[filepath.Join(s.layers, entry.Name(), "fs")] = true
+	}
+	return dirs, nil
 }
 
 // copyLayer writes a layer's compressed blob into the layout, unless it is there.
