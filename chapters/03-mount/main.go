@@ -65,6 +65,12 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 	}
 	root.SetFlagErrorFunc(flagError)
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		if global.root == "" {
+			return errors.New("the mydocker root is empty: give --root a directory (or unset MYDOCKER_ROOT)")
+		}
+		return nil
+	}
 	root.PersistentFlags().StringVar(&global.root, "root", rootFromEnv(),
 		"directory for mydocker's state (also $MYDOCKER_ROOT)")
 
