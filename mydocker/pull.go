@@ -38,7 +38,7 @@ func newPullCommand(global *globalOptions) *cobra.Command {
 			return pull(global, args[0], insecure)
 		},
 	}
-	cmd.Flags().BoolVar(&insecure, "insecure", false, "use plain HTTP (always so for localhost and 127.0.0.1)")
+	cmd.Flags().BoolVar(&insecure, "insecure", false, "use plain HTTP (always so for localhost, loopback and private addresses)")
 	return cmd
 }
 

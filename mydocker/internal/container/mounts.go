@@ -39,20 +39,40 @@ func mountVolumes(rootfs string, mounts []Mount) error {
 		if target == filepath.Clean(rootfs) {
 			return fmt.Errorf("volume %s: the path resolves to the container's root directory, which a volume cannot replace: mount it on a directory below /", m.Destination)
 		}
-		if err := os.MkdirAll(target, 0o755); err != nil {
+		if err := makeMountPoint(m, target); err != nil {
 			return fmt.Errorf("create mount point %s: %w", m.Destination, err)
 		}
 		switch m.Type {
 		case "tmpfs":
 			err = unix.Mount("tmpfs", target, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, m.Options)
+			if err != nil {
+				return fmt.Errorf("mount a tmpfs on %s: %w", m.Destination, err)
+			}
 		default:
-			err = bindMount(m.Source, target, m.ReadOnly)
-		}
-		if err != nil {
-			return fmt.Errorf("mount %s on %s: %w", m.Source, m.Destination, err)
+			if err = bindMount(m.Source, target, m.ReadOnly); err != nil {
+				return fmt.Errorf("mount %s on %s: %w", m.Source, m.Destination, err)
+			}
 		}
 	}
 	return nil
+}
+
+// makeMountPoint creates what a mount needs at target: a directory, or an
+// empty file when a single file is bound.
+func makeMountPoint(m Mount, target string) error {
+	if m.Type == "bind" {
+		if info, err := os.Stat(m.Source); err == nil && !info.IsDir() {
+			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+				return err
+			}
+			f, err := os.OpenFile(target, os.O_CREATE|os.O_WRONLY, 0o644)
+			if err != nil {
+				return err
+			}
+			return f.Close()
+		}
+	}
+	return os.MkdirAll(target, 0o755)
 }
 
 // bindMount makes source visible at target. A read-only bind mount takes
