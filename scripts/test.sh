@@ -47,4 +47,6 @@ if grep -E '^\s*--- SKIP' "$log"; then
 	echo "test: the tests above were skipped; under make test a skip is a failure" >&2
 	exit 1
 fi
+passed=$(grep -cE '^\s*--- PASS' "$log" || true)
 echo "test: all passed"
+echo "$passed passed, 0 failed"
