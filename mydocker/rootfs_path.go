@@ -7,7 +7,24 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/mydocker/mydocker/mydocker/internal/container"
 )
+
+// rootfsCommand puts "ROOTFS COMMAND [ARG...]" into the spec: first the
+// root filesystem directory, then the command.
+func rootfsCommand(spec *container.Spec, args []string) error {
+	rootfs, err := checkRootfs(args[0])
+	if err != nil {
+		return err
+	}
+	if len(args) < 2 {
+		return fmt.Errorf("no command given: say what to run after the root filesystem, e.g. mydocker run %s sh", args[0])
+	}
+	spec.Rootfs = rootfs
+	spec.Args = args[1:]
+	return nil
+}
 
 // checkRootfs returns the absolute path of a root filesystem directory.
 func checkRootfs(path string) (string, error) {

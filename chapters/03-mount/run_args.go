@@ -4,8 +4,6 @@
 package main
 
 import (
-	"fmt"
-
 	"github.com/mydocker/mydocker/chapters/03-mount/internal/container"
 )
 
@@ -20,14 +18,5 @@ var runArgs = requireArgs(1, "the container's root filesystem and the command to
 // filesystem, then the command. (Chapter 5 replaces the root filesystem
 // with an image, and a path still works.)
 func setCommand(_ *globalOptions, spec *container.Spec, args []string) error {
-	rootfs, err := checkRootfs(args[0])
-	if err != nil {
-		return err
-	}
-	if len(args) < 2 {
-		return fmt.Errorf("no command given: say what to run after the root filesystem, e.g. mydocker run %s sh", args[0])
-	}
-	spec.Rootfs = rootfs
-	spec.Args = args[1:]
-	return nil
+	return rootfsCommand(spec, args)
 }

@@ -27,16 +27,7 @@ var runArgs = requireArgs(1, "the image (or a root filesystem directory) and the
 // by default.
 func setCommand(global *globalOptions, spec *container.Spec, args []string) error {
 	if looksLikePath(args[0]) {
-		rootfs, err := checkRootfs(args[0])
-		if err != nil {
-			return err
-		}
-		if len(args) < 2 {
-			return fmt.Errorf("no command given: say what to run after the root filesystem, e.g. mydocker run %s sh", args[0])
-		}
-		spec.Rootfs = rootfs
-		spec.Args = args[1:]
-		return nil
+		return rootfsCommand(spec, args)
 	}
 	store, err := image.Open(global.root)
 	if err != nil {
