@@ -4,6 +4,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -49,12 +50,17 @@ func removeImage(global *globalOptions, store *image.Store, arg string, force bo
 	if err != nil {
 		return err
 	}
+	// Taking one of several names off an image deletes nothing: no container minds.
+	untagOnly := false
+	if ref, err := image.ParseReference(arg); err == nil && len(img.Names) > 1 {
+		untagOnly = slices.Contains(img.Names, image.FullName(ref))
+	}
 	inUse := map[string]bool{}
 	for _, c := range living {
 		if c.Spec.Overlay == nil {
 			continue
 		}
-		if c.Spec.Image == img.ID.String() && !force {
+		if c.Spec.Image == img.ID.String() && !force && !untagOnly {
 			return fmt.Errorf("image %s is used by the running container %s: stop it first, or use rmi -f", arg, container.ShortID(c.ID))
 		}
 		for _, dir := range c.Spec.Overlay.Lower {

@@ -26,8 +26,8 @@ func (o *runOptions) mounts(root string) ([]container.Mount, error) {
 	}
 	for _, arg := range o.tmpfs {
 		destination, options, _ := strings.Cut(arg, ":")
-		if !filepath.IsAbs(destination) {
-			return nil, fmt.Errorf("invalid --tmpfs %q: the path in the container must be absolute, e.g. --tmpfs /run", arg)
+		if !filepath.IsAbs(destination) || filepath.Clean(destination) == "/" {
+			return nil, fmt.Errorf("invalid --tmpfs %q: the path in the container must be absolute (and not / itself), e.g. --tmpfs /run", arg)
 		}
 		mounts = append(mounts, container.Mount{Type: "tmpfs", Destination: filepath.Clean(destination), Options: options})
 	}
@@ -65,6 +65,9 @@ func parseVolume(arg string) (container.Mount, error) {
 		return m, fmt.Errorf("invalid volume %q: the path in the container must be absolute", arg)
 	}
 	m.Destination = filepath.Clean(m.Destination)
+	if m.Destination == "/" {
+		return m, fmt.Errorf("invalid volume %q: a volume cannot replace the container's root directory: mount it on a directory below /", arg)
+	}
 	switch {
 	case filepath.IsAbs(m.Source):
 		m.Type = "bind"

@@ -36,6 +36,7 @@ func TestParseVolume(t *testing.T) {
 		"/no/such/dir:/data": "no such file",
 		"bad name:/data":     "invalid volume name",
 		"/a:/b:ro:extra":     "use -v /host/path",
+		"/tmp:/":             "cannot replace the container's root",
 	}
 	for arg, want := range bad {
 		_, err := parseVolume(arg)

@@ -3,6 +3,7 @@
 package image
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -105,13 +106,9 @@ func (s *Store) copyLayer(layer v1.Layer, digest v1.Hash, size int64, progress P
 	if err != nil {
 		return fmt.Errorf("download layer %s: %w", digest, err)
 	}
+	defer rc.Close()
 	counter := &progressReader{r: rc, layer: digest, total: size, progress: progress}
-	// WriteBlob writes to a temporary file and renames it into place;
-	// the reader of a pulled layer checks the digest when it reaches the end.
-	if err := s.blobs.WriteBlob(digest, struct {
-		io.Reader
-		io.Closer
-	}{counter, rc}); err != nil {
+	if err := s.writeBlobFrom(digest, counter); err != nil {
 		return fmt.Errorf("download layer %s: %w", digest, err)
 	}
 	progress(digest, "Download complete", counter.done, size)
@@ -192,13 +189,37 @@ func (s *Store) writeMetadata(img v1.Image, manifest *v1.Manifest) (v1.Hash, err
 	return manifestDigest, nil
 }
 
-// writeBlob writes a small blob after checking that data has that digest.
+// writeBlob writes a small blob, such as a manifest or a config.
 func (s *Store) writeBlob(digest v1.Hash, data []byte) error {
-	sum := sha256.Sum256(data)
-	if hex.EncodeToString(sum[:]) != digest.Hex {
-		return fmt.Errorf("blob %s does not match its digest", digest)
+	return s.writeBlobFrom(digest, bytes.NewReader(data))
+}
+
+// writeBlobFrom copies r into the blob of that digest: into a temporary
+// file first, renamed into place only when its contents hash to the
+// digest. A blob in the store is therefore always whole and right, even
+// after a pull that was killed half-way.
+func (s *Store) writeBlobFrom(digest v1.Hash, r io.Reader) error {
+	final := s.blobPath(digest)
+	if err := os.MkdirAll(filepath.Dir(final), 0o700); err != nil {
+		return fmt.Errorf("write blob %s: %w", digest, err)
 	}
-	if err := s.blobs.WriteBlob(digest, io.NopCloser(bytesReader(data))); err != nil {
+	tmp, err := os.CreateTemp(filepath.Dir(final), ".tmp-")
+	if err != nil {
+		return fmt.Errorf("write blob %s: %w", digest, err)
+	}
+	defer os.Remove(tmp.Name()) // fails harmlessly once renamed
+	defer tmp.Close()
+	hash := sha256.New()
+	if _, err := io.Copy(io.MultiWriter(tmp, hash), r); err != nil {
+		return fmt.Errorf("write blob %s: %w", digest, err)
+	}
+	if got := hex.EncodeToString(hash.Sum(nil)); got != digest.Hex {
+		return fmt.Errorf("blob %s is corrupt: its contents hash to sha256:%s", digest, got)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write blob %s: %w", digest, err)
+	}
+	if err := os.Rename(tmp.Name(), final); err != nil {
 		return fmt.Errorf("write blob %s: %w", digest, err)
 	}
 	return nil

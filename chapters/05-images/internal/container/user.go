@@ -69,7 +69,7 @@ func lookupUser(name string) (uid, gid int, err error) {
 	fields, err := findEntry("/etc/passwd", name, 7)
 	if uid, convErr := strconv.Atoi(name); convErr == nil {
 		if err != nil {
-			return uid, uid, nil // a number needs no entry; its group is the same number
+			return uid, 0, nil // a number needs no entry; its group is then root's, as in Docker
 		}
 		gid, _ := strconv.Atoi(fields[3])
 		return uid, gid, nil

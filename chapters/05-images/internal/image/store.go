@@ -180,6 +180,15 @@ func (s *Store) Lookup(nameOrID string) (*Image, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A name wins over an ID prefix, as in Docker: "f33e" may be both.
+	if ref, err := ParseReference(nameOrID); err == nil {
+		full := FullName(ref)
+		for _, img := range images {
+			if slices.Contains(img.Names, full) {
+				return img, nil
+			}
+		}
+	}
 	id := strings.TrimPrefix(nameOrID, "sha256:")
 	if len(id) >= 4 && isHex(id) {
 		var found []*Image
@@ -195,15 +204,8 @@ func (s *Store) Lookup(nameOrID string) (*Image, error) {
 			return nil, fmt.Errorf("image ID %q is ambiguous: give more of it", nameOrID)
 		}
 	}
-	ref, err := ParseReference(nameOrID)
-	if err != nil {
+	if _, err := ParseReference(nameOrID); err != nil {
 		return nil, err
-	}
-	full := FullName(ref)
-	for _, img := range images {
-		if slices.Contains(img.Names, full) {
-			return img, nil
-		}
 	}
 	return nil, fmt.Errorf("image %q: %w: see the images here with mydocker images, or get it with mydocker pull or mydocker import", nameOrID, ErrNotFound)
 }

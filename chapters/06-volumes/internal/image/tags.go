@@ -4,13 +4,10 @@
 package image
 
 import (
-	"bytes"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -174,8 +171,8 @@ func removeUnlisted(dir string, keep map[string]bool) error {
 		return fmt.Errorf("clean %s: %w", dir, err)
 	}
 	for _, entry := range entries {
-		if keep[entry.Name()] || strings.HasPrefix(entry.Name(), ".tmp") {
-			continue
+		if keep[entry.Name()] {
+			continue // anything else, a temporary file left by a crash too, goes
 		}
 		if err := os.RemoveAll(filepath.Join(dir, entry.Name())); err != nil {
 			return fmt.Errorf("clean %s: %w", dir, err)
@@ -183,5 +180,3 @@ func removeUnlisted(dir string, keep map[string]bool) error {
 	}
 	return nil
 }
-
-func bytesReader(data []byte) io.Reader { return bytes.NewReader(data) }
