@@ -21,7 +21,10 @@ help:
 	@echo "make build | image | deps | lint | clean"
 
 # registry: docker-registry and skopeo, which the image checks (chapter 05) run.
+# On a machine without Go, provision.sh installs the version go.mod names
+# (from go.dev) and then the rest; otherwise deps.sh installs what is missing.
 deps:
+	@command -v go >/dev/null || [ -x /usr/local/go/bin/go ] || bash scripts/provision.sh
 	bash scripts/deps.sh --with test,registry
 
 build:
