@@ -66,7 +66,9 @@ func makeMountPoint(m Mount, target string) error {
 			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
 				return err
 			}
-			f, err := os.OpenFile(target, os.O_CREATE|os.O_WRONLY, 0o644)
+			// O_NOFOLLOW: a symbolic link put there since the secure join
+			// must not make this create a file elsewhere.
+			f, err := os.OpenFile(target, os.O_CREATE|os.O_RDONLY|unix.O_NOFOLLOW, 0o644)
 			if err != nil {
 				return err
 			}
