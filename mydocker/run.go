@@ -118,17 +118,14 @@ func runContainer(global *globalOptions, opts *runOptions, args []string) error 
 	}
 	//chapter:end
 
-	proc, err := container.Start(spec, container.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
+	startOpts := container.StartOptions{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}
+	//chapter:4
+	startOpts.Cgroup = cgroup
+	//chapter:end
+	proc, err := container.Start(spec, startOpts)
 	if err != nil {
 		return err
 	}
-	//chapter:4
-	if err := cgroup.Add(proc.Pid()); err != nil {
-		proc.Kill()
-		proc.Wait()
-		return err
-	}
-	//chapter:end
 	stopForwarding := proc.ForwardSignals(signals, time.Duration(opts.stopTimeout)*time.Second)
 	defer stopForwarding()
 

@@ -74,7 +74,8 @@ func runContainer(global *globalOptions, opts *runOptions, args []string) error 
 	}
 	defer warnIfFails(c.Remove)
 
-	proc, err := container.Start(spec, container.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
+	startOpts := container.StartOptions{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}
+	proc, err := container.Start(spec, startOpts)
 	if err != nil {
 		return err
 	}

@@ -105,13 +105,10 @@ func runContainer(global *globalOptions, opts *runOptions, args []string) error 
 		return err
 	}
 
-	proc, err := container.Start(spec, container.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
+	startOpts := container.StartOptions{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}
+	startOpts.Cgroup = cgroup
+	proc, err := container.Start(spec, startOpts)
 	if err != nil {
-		return err
-	}
-	if err := cgroup.Add(proc.Pid()); err != nil {
-		proc.Kill()
-		proc.Wait()
 		return err
 	}
 	stopForwarding := proc.ForwardSignals(signals, time.Duration(opts.stopTimeout)*time.Second)

@@ -25,10 +25,11 @@ const (
 // goAhead is the byte the parent sends when the child may go on.
 const goAhead = 'g'
 
-// Stdio is where the container's standard streams go.
-type Stdio struct {
-	In       io.Reader
-	Out, Err io.Writer
+// StartOptions say where the container's standard streams go and, from
+// chapter 4 on, which cgroup its init process starts in.
+type StartOptions struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
 }
 
 // Process is a container's init process, seen from mydocker run.
@@ -46,7 +47,7 @@ func cloneFlags() uintptr {
 
 // Start re-executes mydocker as `init` in new namespaces and sends it the
 // spec. The child then waits until Resume lets it go on.
-func Start(spec *Spec, stdio Stdio) (*Process, error) {
+func Start(spec *Spec, opts StartOptions) (*Process, error) {
 	specRead, specWrite, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("spec pipe: %w", err)
@@ -61,7 +62,7 @@ func Start(spec *Spec, stdio Stdio) (*Process, error) {
 
 	// /proc/self/exe is this very binary, whatever its name and path.
 	cmd := exec.Command("/proc/self/exe", "init")
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdio.In, stdio.Out, stdio.Err
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = opts.Stdin, opts.Stdout, opts.Stderr
 	cmd.ExtraFiles = []*os.File{specRead, syncChild} // become fds 3 and 4
 	cmd.Env = []string{}                             // init needs nothing from mydocker's environment
 	cmd.SysProcAttr = &syscall.SysProcAttr{
@@ -69,7 +70,8 @@ func Start(spec *Spec, stdio Stdio) (*Process, error) {
 		// If mydocker run dies, the kernel kills the container's init.
 		Pdeathsig: syscall.SIGKILL,
 	}
-	if err := cmd.Start(); err != nil {
+	start := cmd.Start
+	if err := start(); err != nil {
 		syncParent.Close()
 		return nil, fmt.Errorf("start container init: %w", err)
 	}

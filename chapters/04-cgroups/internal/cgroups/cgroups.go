@@ -30,6 +30,7 @@ var controllers = []string{"memory", "cpu", "cpuacct", "cpuset", "pids"}
 type Cgroup struct {
 	version int
 	dirs    map[string]string // controller -> directory (on v2 all the same)
+	mounts  map[string]string // v1: controller -> where its hierarchy is mounted
 	limits  Limits
 }
 
@@ -150,6 +151,7 @@ func (c *Cgroup) create1(parent, name string) error {
 	if err != nil {
 		return err
 	}
+	c.mounts = mounts
 	for _, controller := range controllers {
 		mount, ok := mounts[controller]
 		if !ok {
