@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
-# Where the time of one `mydocker run ROOTFS /bin/true` goes: runs it RUNS
+# Where the time of one `mydocker run IMAGE /bin/true` goes: runs it RUNS
 # times under `perf record` with a few scheduler and system-call tracepoints
 # (cheap, unlike strace, which stops the process at every system call), then
 # prints the median time of each phase of the start, from the exec of
 # mydocker to its exit. docs/performance.md explains the phases.
 #
 # Usage: bench/phases.sh [RUNS]   (default 50)
-# Environment: MYDOCKER_BIN (default build/bin/mydocker), ROOTFS (default
-# build/images/busybox/rootfs). Needs root and perf (Debian: linux-perf).
+# Environment: MYDOCKER_BIN (default build/bin/mydocker), IMAGE_TAR (the
+# image to import and run, default build/images/busybox/busybox.tar). Needs
+# root and perf (Debian: linux-perf).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 runs=${1:-50}
 bin=${MYDOCKER_BIN:-build/bin/mydocker}
-rootfs=${ROOTFS:-build/images/busybox/rootfs}
+tarball=${IMAGE_TAR:-build/images/busybox/busybox.tar}
 
 die() {
 	echo "phases: $*" >&2
@@ -23,9 +24,8 @@ die() {
 [[ $runs =~ ^[1-9][0-9]*$ ]] || die "RUNS must be a positive number, not '$runs'"
 command -v perf >/dev/null || die "perf not found: apt-get install linux-perf"
 [[ -x $bin ]] || die "$bin not found: run make build"
-[[ -x $rootfs/bin/true ]] || die "$rootfs/bin/true not found: run make image"
+[[ -f $tarball ]] || die "$tarball not found: run make image"
 bin=$(realpath "$bin")
-rootfs=$(realpath "$rootfs")
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/mydocker-phases.XXXXXX")
 # From chapter 04 on, the containers' cgroups go under a parent cgroup of
@@ -45,7 +45,7 @@ trap cleanup EXIT
 # The boundaries of the phases, as the kernel sees them.
 events=(
 	sched:sched_process_exec sched:sched_process_fork sched:sched_process_exit
-	syscalls:sys_enter_flock syscalls:sys_exit_fsync syscalls:sys_enter_clone
+	syscalls:sys_enter_flock syscalls:sys_exit_renameat syscalls:sys_enter_clone
 	syscalls:sys_enter_execve syscalls:sys_enter_read syscalls:sys_enter_mount
 	syscalls:sys_exit_waitid
 )
@@ -54,13 +54,14 @@ for e in "${events[@]}"; do
 	event_args+=(-e "$e")
 done
 
-# One warm-up run first, so that the binary and the rootfs are in the page
-# cache, as they are in the benchmark.
-"$bin" --root "$work/root" run "${run_flags[@]}" "$rootfs" /bin/true
+# The image, imported once, and one warm-up run, so that the binary and the
+# layer are in the page cache, as they are in the benchmark.
+"$bin" --root "$work/root" import "$tarball" mdphases >/dev/null
+"$bin" --root "$work/root" run "${run_flags[@]}" mdphases /bin/true
 # shellcheck disable=SC2016 # the loop's variables are the inner sh's
 perf record --quiet -a "${event_args[@]}" -o "$work/perf.data" -- \
 	sh -c 'n=$1; shift; i=0; while [ "$i" -lt "$n" ]; do "$@" || exit; i=$((i + 1)); done' \
-	sh "$runs" "$bin" --root "$work/root" run "${run_flags[@]}" "$rootfs" /bin/true 2>"$work/perf.log" ||
+	sh "$runs" "$bin" --root "$work/root" run "${run_flags[@]}" mdphases /bin/true 2>"$work/perf.log" ||
 	die "perf record failed: $(cat "$work/perf.log")"
 
 # perf script prints one event a line: comm pid/tid time: event: details.
@@ -87,7 +88,7 @@ ev == "sched:sched_process_exec" && index($0, "filename=" bin " ") {
 }
 P == "" { next }
 step == 1 && pid == P && ev == "syscalls:sys_enter_flock" { next_phase(); next }
-step == 2 && pid == P && ev == "syscalls:sys_exit_fsync" { next_phase(); next }
+step == 2 && pid == P && ev == "syscalls:sys_exit_renameat" { next_phase(); next }
 step == 3 && pid == P && ev == "syscalls:sys_enter_clone" && new_mount_ns() { cloner = $2; next_phase(); next }
 cloner != "" && $2 == cloner && ev == "sched:sched_process_fork" {
 	C = $NF; sub(/.*=/, "", C); cloner = ""; next
@@ -102,13 +103,13 @@ step == 10 && pid == P && ev == "sched:sched_process_exit" && /group_dead=true/ 
 	next_phase(); add(step, t - start); runs++; P = ""; next
 }
 END {
-	name[1] = "mydocker starts: exec, Go runtime, package init, flags"
-	name[2] = "container directory and config.json, written with fsync"
-	name[3] = "cgroup made (chapter 04), Go checks pidfd support"
+	name[1] = "mydocker starts: exec, Go runtime, package init, flags, image"
+	name[2] = "container directory, overlay directories, config.json"
+	name[3] = "cgroup made, a thread joins it; Go checks pidfd support"
 	name[4] = "clone(2) into new namespaces, until the child calls exec"
 	name[5] = "init starts: exec, Go runtime, reads its spec"
-	name[6] = "init waits while run puts it in the cgroup, then goes"
-	name[7] = "rootfs: private, bind, pivot_root, /proc /dev /sys, devices"
+	name[6] = "init waits for the go-ahead"
+	name[7] = "rootfs: private, overlay, pivot_root, /proc /dev /sys, devices"
 	name[8] = "/bin/true: exec, run, exit"
 	name[9] = "namespaces torn down, mydocker run wakes up"
 	name[10] = "run cleans up: cgroup, container directory; exits"
@@ -117,7 +118,7 @@ END {
 		print "phases: no complete run in the trace: has the start path changed? (see the event list in bench/phases.sh)" > "/dev/stderr"
 		exit 1
 	}
-	printf "%d runs of mydocker run ROOTFS /bin/true; median of each phase:\n\n", runs
+	printf "%d runs of mydocker run IMAGE /bin/true; median of each phase:\n\n", runs
 	for (p = 1; p <= 11; p++) {
 		n = count[p]
 		for (i = 1; i <= n; i++) v[i] = took[p, i]

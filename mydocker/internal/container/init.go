@@ -72,7 +72,7 @@ func setup(spec *Spec) error {
 	//chapter:end
 	//chapter:5
 	if o := spec.Overlay; o != nil {
-		if err := overlay.Mount(o.Lower, o.Upper, o.Work, spec.Rootfs); err != nil {
+		if err := overlay.Mount(o.Lower, o.Upper, o.Work, spec.Rootfs, o.Volatile); err != nil {
 			return err
 		}
 	}

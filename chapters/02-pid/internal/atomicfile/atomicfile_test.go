@@ -10,10 +10,15 @@ import (
 )
 
 func TestWriteReplacesAndLeavesNoTemporaryFile(t *testing.T) {
+	t.Run("Write", func(t *testing.T) { testReplaces(t, Write) })
+	t.Run("WriteVolatile", func(t *testing.T) { testReplaces(t, WriteVolatile) })
+}
+
+func testReplaces(t *testing.T, write func(string, []byte, os.FileMode) error) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "config.json")
 	for _, content := range []string{"first", "second"} {
-		if err := Write(path, []byte(content), 0o600); err != nil {
+		if err := write(path, []byte(content), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		got, err := os.ReadFile(path)

@@ -69,7 +69,9 @@ func Create(root string, spec *Spec) (_ *Container, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("save container config: %w", err)
 	}
-	if err := atomicfile.Write(filepath.Join(c.Dir, "config.json"), config, 0o600); err != nil {
+	// Volatile: the container cannot outlive this run, nor this boot, and
+	// removeAbandoned copes with a config.json it cannot read.
+	if err := atomicfile.WriteVolatile(filepath.Join(c.Dir, "config.json"), config, 0o600); err != nil {
 		return nil, fmt.Errorf("save container config: %w", err)
 	}
 	return c, nil

@@ -70,7 +70,7 @@ func setup(spec *Spec) error {
 		return err
 	}
 	if o := spec.Overlay; o != nil {
-		if err := overlay.Mount(o.Lower, o.Upper, o.Work, spec.Rootfs); err != nil {
+		if err := overlay.Mount(o.Lower, o.Upper, o.Work, spec.Rootfs, o.Volatile); err != nil {
 			return err
 		}
 	}

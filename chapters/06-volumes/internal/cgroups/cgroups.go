@@ -339,16 +339,6 @@ func parseMountinfo(line string) (mountPoint, fsType, options string, ok bool) {
 	return fields[4], tail[0], tail[2], true
 }
 
-// Add moves a process, with all its threads, into the cgroup.
-func (c *Cgroup) Add(pid int) error {
-	for _, dir := range c.uniqueDirs() {
-		if err := writeFile(dir, "cgroup.procs", strconv.Itoa(pid)); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // OOMKills is how many processes of the cgroup the kernel has killed for
 // want of memory: the oom_kill counter of memory.events (v2) or
 // memory.oom_control (v1).
@@ -385,11 +375,12 @@ func (c *Cgroup) Destroy() error {
 	for _, dir := range c.uniqueDirs() {
 		deadline := time.Now().Add(5 * time.Second)
 		for {
-			killAll(dir)
+			// Usually the cgroup is empty by now, and rmdir is all it takes.
 			err := unix.Rmdir(dir)
 			if err == nil || errors.Is(err, unix.ENOENT) {
 				break
 			}
+			killAll(dir)
 			if !errors.Is(err, unix.EBUSY) || time.Now().After(deadline) {
 				errs = append(errs, fmt.Errorf("remove cgroup %s: %w", dir, err))
 				break

@@ -13,9 +13,10 @@ import (
 // Overlay is a root filesystem made of an image's layers and a writable
 // layer of the container's own.
 type Overlay struct {
-	Lower []string `json:"lower"` // the image's layer directories, top first
-	Upper string   `json:"upper"` // the container's changes: <container dir>/upper
-	Work  string   `json:"work"`  // overlay's scratch directory: <container dir>/work
+	Lower    []string `json:"lower"`    // the image's layer directories, top first
+	Upper    string   `json:"upper"`    // the container's changes: <container dir>/upper
+	Work     string   `json:"work"`     // overlay's scratch directory: <container dir>/work
+	Volatile bool     `json:"volatile"` // upper is never flushed to disk (see overlay.Mount)
 }
 
 // makeOverlayDirs creates the container's writable layer in its directory
@@ -24,6 +25,9 @@ func (c *Container) makeOverlayDirs() error {
 	o := c.Spec.Overlay
 	o.Upper = filepath.Join(c.Dir, "upper")
 	o.Work = filepath.Join(c.Dir, "work")
+	// Every container is removed when its run ends, and its upper with it.
+	// (Containers that outlive their run, in chapter 07, will not be volatile.)
+	o.Volatile = true
 	c.Spec.Rootfs = filepath.Join(c.Dir, "rootfs")
 	for _, dir := range []string{o.Upper, o.Work, c.Spec.Rootfs} {
 		if err := os.Mkdir(dir, 0o755); err != nil {

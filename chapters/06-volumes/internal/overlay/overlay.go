@@ -7,6 +7,7 @@
 package overlay
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -22,16 +23,34 @@ import (
 // A file of a lower layer is copied up into upper the first time it is
 // written, so the layers are never changed; a deleted file is marked in
 // upper by a "whiteout", a character device 0/0 that hides it.
-func Mount(lower []string, upper, work, target string) error {
+//
+// A volatile overlay never flushes upper to disk. Without that, unmounting
+// an overlay syncs the whole file system that holds upper (the host's root,
+// often), which costs more than the rest of a short container's exit. It
+// suits a container whose upper is removed when it ends: after a crash of
+// the machine, overlay refuses to mount a volatile upper again, and nobody
+// will. Linux before 5.10 does not know the option; there the overlay is
+// mounted without it.
+func Mount(lower []string, upper, work, target string, volatile bool) error {
 	if len(lower) == 0 {
 		return fmt.Errorf("mount overlay on %s: no lower layers", target)
 	}
 	options := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", strings.Join(lower, ":"), upper, work)
 	// The kernel reads mount options from one page.
-	if len(options) >= os.Getpagesize() {
+	if len(options)+len(",volatile") >= os.Getpagesize() {
 		return fmt.Errorf("mount overlay on %s: %d layers make the options longer than the kernel accepts (%d bytes)", target, len(lower), os.Getpagesize())
 	}
-	if err := unix.Mount("overlay", target, "overlay", 0, options); err != nil {
+	if volatile {
+		err := unix.Mount("overlay", target, "overlay", 0, options+",volatile")
+		if !errors.Is(err, unix.EINVAL) {
+			return mountError(target, err)
+		}
+	}
+	return mountError(target, unix.Mount("overlay", target, "overlay", 0, options))
+}
+
+func mountError(target string, err error) error {
+	if err != nil {
 		return fmt.Errorf("mount overlay on %s: %w", target, err)
 	}
 	return nil
