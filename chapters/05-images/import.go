@@ -4,17 +4,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
-	"time"
 
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/spf13/cobra"
 
 	"github.com/mydocker/mydocker/chapters/05-images/internal/image"
@@ -44,7 +39,7 @@ func newImportCommand(global *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			img, err := importTarball(store, global.root, args[0], names)
+			img, err := importTarball(store, args[0], names)
 			if err != nil {
 				return err
 			}
@@ -56,45 +51,25 @@ func newImportCommand(global *globalOptions) *cobra.Command {
 
 // importTarball stores the tarball (plain or gzip-compressed) at path, or
 // on standard input for "-", as an image of one layer.
-func importTarball(store *image.Store, root, path string, names []string) (*image.Image, error) {
-	// The tarball is read more than once (to hash it, then to unpack it),
-	// so standard input is first copied to a file.
-	if path == "-" {
-		tmp, err := os.CreateTemp(filepath.Join(root, "images"), ".tmp-import-")
+func importTarball(store *image.Store, path string, names []string) (*image.Image, error) {
+	var in io.Reader = os.Stdin
+	comment := "imported from standard input"
+	if path != "-" {
+		info, err := os.Stat(path)
 		if err != nil {
 			return nil, fmt.Errorf("import: %w", err)
 		}
-		defer os.Remove(tmp.Name())
-		defer tmp.Close()
-		if _, err := io.Copy(tmp, os.Stdin); err != nil {
-			return nil, fmt.Errorf("import: read standard input: %w", err)
+		if !info.Mode().IsRegular() {
+			return nil, fmt.Errorf("import: %s is not a file: give a tarball of a root filesystem", path)
 		}
-		path = tmp.Name()
-	} else if info, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("import: %w", err)
-	} else if !info.Mode().IsRegular() {
-		return nil, fmt.Errorf("import: %s is not a file: give a tarball of a root filesystem", path)
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("import: %w", err)
+		}
+		defer f.Close()
+		in, comment = f, "imported from "+filepath.Base(path)
 	}
-	layer, err := tarball.LayerFromFile(path, tarball.WithCompressedCaching)
-	if err != nil {
-		return nil, fmt.Errorf("import %s: %w", path, err)
-	}
-	img, err := mutate.AppendLayers(empty.Image, layer)
-	if err != nil {
-		return nil, fmt.Errorf("import %s: %w", path, err)
-	}
-	config, err := img.ConfigFile()
-	if err != nil {
-		return nil, fmt.Errorf("import %s: %w", path, err)
-	}
-	config = config.DeepCopy()
-	config.OS, config.Architecture = "linux", runtime.GOARCH
-	config.Created = v1.Time{Time: time.Now().UTC()}
-	config.History = []v1.History{{Created: config.Created, CreatedBy: "mydocker import", Comment: "imported from " + filepath.Base(path)}}
-	if img, err = mutate.ConfigFile(img, config); err != nil {
-		return nil, fmt.Errorf("import %s: %w", path, err)
-	}
-	added, err := store.Add(img, names, func(v1.Hash, string, int64, int64) {})
+	added, err := store.Import(context.Background(), in, comment, names)
 	if err != nil {
 		return nil, fmt.Errorf("import %s: not a valid root filesystem tarball: %w", path, err)
 	}

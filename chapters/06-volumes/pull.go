@@ -9,17 +9,13 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"runtime"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
 	"github.com/mydocker/mydocker/chapters/06-volumes/internal/image"
+	"github.com/mydocker/mydocker/chapters/06-volumes/internal/registry"
 )
 
 func newPullCommand(global *globalOptions) *cobra.Command {
@@ -45,13 +41,8 @@ func newPullCommand(global *globalOptions) *cobra.Command {
 
 // pull downloads an image for this machine's architecture and stores it.
 func pull(global *globalOptions, arg string, insecure bool) error {
-	var options []name.Option
-	if insecure {
-		options = append(options, name.Insecure)
-	}
-	ref, err := name.ParseReference(arg, options...)
+	ref, err := image.ParseReference(arg)
 	if err != nil {
-		_, err = image.ParseReference(arg) // for its message
 		return err
 	}
 	store, err := image.Open(global.root)
@@ -60,13 +51,9 @@ func pull(global *globalOptions, arg string, insecure bool) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, unix.SIGTERM)
 	defer stop()
-	fmt.Printf("%s: Pulling from %s\n", ref.Identifier(), ref.Context().RepositoryStr())
-	img, err := remote.Image(ref, remote.WithContext(ctx), remote.WithUserAgent("mydocker"),
-		remote.WithPlatform(v1.Platform{OS: "linux", Architecture: runtime.GOARCH}))
-	if err != nil {
-		return registryError(arg, err)
-	}
-	digest, err := img.Digest()
+	fmt.Printf("%s: Pulling from %s\n", ref.TagOrDigest(), ref.Repository)
+	repo := registry.NewRepository(ref, insecure)
+	manifest, digest, err := repo.Manifest(ctx, ref.TagOrDigest())
 	if err != nil {
 		return registryError(arg, err)
 	}
@@ -75,7 +62,7 @@ func pull(global *globalOptions, arg string, insecure bool) error {
 		fmt.Printf("Digest: %s\nStatus: Image is up to date for %s\n", digest, image.ShortName(full))
 		return nil
 	}
-	if _, err := store.Add(img, []string{full}, newProgressPrinter()); err != nil {
+	if _, err := store.Add(ctx, manifest, repo, []string{full}, newProgressPrinter()); err != nil {
 		return registryError(arg, err)
 	}
 	fmt.Printf("Digest: %s\nStatus: Downloaded newer image for %s\n", digest, image.ShortName(full))
@@ -84,15 +71,13 @@ func pull(global *globalOptions, arg string, insecure bool) error {
 
 // registryError words the registry's most common answers for a user.
 func registryError(arg string, err error) error {
-	var terr *transport.Error
-	if errors.As(err, &terr) {
-		for _, e := range terr.Errors {
-			switch e.Code {
-			case transport.ManifestUnknownErrorCode, transport.NameUnknownErrorCode:
-				return fmt.Errorf("pull %s: the registry has no such image: check the name and the tag", arg)
-			case transport.UnauthorizedErrorCode, transport.DeniedErrorCode:
-				return fmt.Errorf("pull %s: the registry wants a login, which mydocker does not support yet", arg)
-			}
+	var rerr *registry.Error
+	if errors.As(err, &rerr) {
+		switch {
+		case rerr.HasCode("MANIFEST_UNKNOWN", "NAME_UNKNOWN"):
+			return fmt.Errorf("pull %s: the registry has no such image: check the name and the tag", arg)
+		case rerr.HasCode("UNAUTHORIZED", "DENIED"), rerr.Code == 401:
+			return fmt.Errorf("pull %s: the registry wants a login, which mydocker does not support yet", arg)
 		}
 	}
 	return fmt.Errorf("pull %s: %w", arg, err)
@@ -104,9 +89,9 @@ func registryError(arg string, err error) error {
 func newProgressPrinter() image.Progress {
 	_, err := unix.IoctlGetTermios(int(os.Stdout.Fd()), unix.TCGETS)
 	terminal := err == nil
-	last := map[v1.Hash]time.Time{}
-	return func(layer v1.Hash, status string, done, total int64) {
-		id := layer.Hex[:12]
+	last := map[image.Digest]time.Time{}
+	return func(layer image.Digest, status string, done, total int64) {
+		id := layer.Hex()[:12]
 		if status == "Downloading" {
 			if !terminal || time.Since(last[layer]) < 100*time.Millisecond {
 				return

@@ -61,7 +61,7 @@ func removeImage(global *globalOptions, store *image.Store, arg string, force bo
 		if c.Spec.Overlay == nil {
 			continue
 		}
-		if c.Spec.Image == img.ID.String() && !force && !untagOnly {
+		if c.Spec.Image == string(img.ID) && !force && !untagOnly {
 			return fmt.Errorf("image %s is used by the running container %s: stop it first, or use rmi -f", arg, container.ShortID(c.ID))
 		}
 		for _, dir := range c.Spec.Overlay.Lower {

@@ -53,7 +53,7 @@ func fromImage(spec *container.Spec, img *image.Image, name string, command []st
 	if len(spec.Args) == 0 {
 		return fmt.Errorf("no command given, and image %s has no default command: say what to run, e.g. mydocker run %s sh", name, name)
 	}
-	spec.Image = img.ID.String()
+	spec.Image = string(img.ID)
 	lower := slices.Clone(img.Layers)
 	slices.Reverse(lower) // overlay wants the top layer first
 	spec.Overlay = &container.Overlay{Lower: lower}

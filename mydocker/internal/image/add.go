@@ -3,18 +3,20 @@
 package image
 
 import (
+	"bufio"
 	"bytes"
+	"cmp"
+	"compress/gzip"
+	"context"
 	"crypto/sha256"
-	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strconv"
-
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"strings"
 
 	"github.com/mydocker/mydocker/mydocker/internal/archive"
 )
@@ -22,13 +24,26 @@ import (
 // Progress is told how the copy of each layer goes: status is
 // "Already exists", "Downloading" (with bytes done of total, total -1 when
 // unknown), "Download complete", "Extracting" or "Pull complete".
-type Progress func(layer v1.Hash, status string, done, total int64)
+type Progress func(layer Digest, status string, done, total int64)
 
-// Add stores an image under the given names (none for an untagged image):
-// it copies the blobs it does not have yet, unpacks every new layer once,
-// and only then records the image in the index. If anything fails, what
-// was copied for it is removed again.
-func (s *Store) Add(img v1.Image, names []string, progress Progress) (added *Image, err error) {
+// A Source serves the blobs of an image that Add copies into the store: a
+// repository of a registry, or the files that Import has just made.
+type Source interface {
+	// OpenBlob opens the blob that desc points to: the config, or a layer
+	// as the manifest lists it, compressed.
+	OpenBlob(ctx context.Context, desc Descriptor) (io.ReadCloser, error)
+}
+
+// maxConfigSize bounds the config that Add reads into memory; real ones
+// are a few kilobytes.
+const maxConfigSize = 8 << 20
+
+// Add stores the image whose manifest is rawManifest, with the blobs of
+// src, under the given names (none for an untagged image): it copies the
+// blobs it does not have yet, unpacks every new layer once, and only then
+// records the image in the index. If anything fails, what was copied for
+// it is removed again.
+func (s *Store) Add(ctx context.Context, rawManifest []byte, src Source, names []string, progress Progress) (added *Image, err error) {
 	lock, err := s.lock()
 	if err != nil {
 		return nil, err
@@ -46,41 +61,99 @@ func (s *Store) Add(img v1.Image, names []string, progress Progress) (added *Ima
 		}
 	}()
 
-	manifest, err := img.Manifest()
+	manifest, err := parseManifest(rawManifest)
 	if err != nil {
-		return nil, fmt.Errorf("read image manifest: %w", err)
+		return nil, err
 	}
-	config, err := img.ConfigFile()
+	rawConfig, config, err := fetchConfig(ctx, src, manifest.Config)
 	if err != nil {
-		return nil, fmt.Errorf("read image config: %w", err)
+		return nil, err
 	}
 	if config.OS != "" && config.OS != "linux" {
 		return nil, fmt.Errorf("the image is for %s, and mydocker runs Linux images only", config.OS)
 	}
-	layers, err := img.Layers()
-	if err != nil {
-		return nil, fmt.Errorf("read image layers: %w", err)
-	}
-	if len(layers) != len(config.RootFS.DiffIDs) || len(layers) != len(manifest.Layers) {
+	if len(manifest.Layers) != len(config.RootFS.DiffIDs) {
 		return nil, errors.New("the image is inconsistent: its manifest and config list different numbers of layers")
 	}
-	for i, layer := range layers {
-		digest, diffID := manifest.Layers[i].Digest, config.RootFS.DiffIDs[i]
-		if err := s.copyLayer(layer, digest, manifest.Layers[i].Size, progress); err != nil {
+	for i, layer := range manifest.Layers {
+		if err := s.copyLayer(ctx, src, layer, progress); err != nil {
 			return nil, err
 		}
-		if err := s.unpackLayer(digest, diffID, progress); err != nil {
+		if err := s.unpackLayer(layer.Digest, config.RootFS.DiffIDs[i], progress); err != nil {
 			return nil, err
 		}
 	}
-	manifestDigest, err := s.writeMetadata(img, manifest)
-	if err != nil {
+	manifestDigest := DigestOf(rawManifest)
+	if err := s.writeBlob(manifest.Config.Digest, rawConfig); err != nil {
 		return nil, err
 	}
-	if err := s.tag(manifestDigest, manifest.MediaType, names); err != nil {
+	if err := s.writeBlob(manifestDigest, rawManifest); err != nil {
+		return nil, err
+	}
+	// An OCI manifest may leave its media type out; Docker's may not.
+	if err := s.tag(manifestDigest, cmp.Or(manifest.MediaType, MediaTypeOCIManifest), names); err != nil {
 		return nil, err
 	}
 	return s.load(manifestDigest)
+}
+
+// parseManifest reads an image manifest, and refuses what mydocker cannot
+// store before anything is downloaded: an index (from which the registry
+// client picks one manifest), an artifact that is not a container image,
+// a layer that unpackLayer cannot read.
+func parseManifest(raw []byte) (*Manifest, error) {
+	var manifest Manifest
+	if err := json.Unmarshal(raw, &manifest); err != nil {
+		return nil, fmt.Errorf("read image manifest: %w", err)
+	}
+	if manifest.SchemaVersion != 2 || manifest.MediaType == MediaTypeOCIIndex || manifest.MediaType == MediaTypeDockerList {
+		return nil, fmt.Errorf("read image manifest: not an image manifest of schema 2 (schemaVersion %d, mediaType %q)", manifest.SchemaVersion, manifest.MediaType)
+	}
+	if t := manifest.Config.MediaType; t != MediaTypeDockerConfig && t != MediaTypeOCIConfig {
+		return nil, fmt.Errorf("not a container image: its config has the media type %q", t)
+	}
+	for _, layer := range manifest.Layers {
+		if err := checkLayerType(layer); err != nil {
+			return nil, err
+		}
+	}
+	return &manifest, nil
+}
+
+// checkLayerType accepts the layers that unpackLayer reads: tars, gzipped
+// or not. Newer builders can compress with zstd, which mydocker does not
+// support.
+func checkLayerType(layer Descriptor) error {
+	t := layer.MediaType
+	switch {
+	case strings.Contains(t, "zstd"):
+		return fmt.Errorf("layer %s is compressed with zstd, which mydocker does not support: use an image with gzip layers", layer.Digest)
+	case strings.HasSuffix(t, ".tar"), strings.HasSuffix(t, ".tar.gzip"), strings.HasSuffix(t, ".tar+gzip"):
+		return nil
+	}
+	return fmt.Errorf("layer %s has the media type %q, which is not a layer that mydocker can unpack", layer.Digest, t)
+}
+
+// fetchConfig reads the image's config from src and checks it against its
+// digest before trusting a word of it.
+func fetchConfig(ctx context.Context, src Source, desc Descriptor) ([]byte, *ConfigFile, error) {
+	rc, err := src.OpenBlob(ctx, desc)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read image config: %w", err)
+	}
+	defer rc.Close()
+	raw, err := io.ReadAll(io.LimitReader(rc, maxConfigSize))
+	if err != nil {
+		return nil, nil, fmt.Errorf("read image config: %w", err)
+	}
+	if got := DigestOf(raw); got != desc.Digest {
+		return nil, nil, fmt.Errorf("image config %s is corrupt: its contents hash to %s", desc.Digest, got)
+	}
+	var config ConfigFile
+	if err := json.Unmarshal(raw, &config); err != nil {
+		return nil, nil, fmt.Errorf("read image config %s: %w", desc.Digest, err)
+	}
+	return raw, &config, nil
 }
 
 // layerDirs returns the directories of the layers unpacked so far.
@@ -97,21 +170,21 @@ func (s *Store) layerDirs() (map[string]bool, error) {
 }
 
 // copyLayer writes a layer's compressed blob into the layout, unless it is there.
-func (s *Store) copyLayer(layer v1.Layer, digest v1.Hash, size int64, progress Progress) error {
-	if _, err := os.Stat(s.blobPath(digest)); err == nil {
-		progress(digest, "Already exists", size, size)
+func (s *Store) copyLayer(ctx context.Context, src Source, layer Descriptor, progress Progress) error {
+	if _, err := os.Stat(s.blobPath(layer.Digest)); err == nil {
+		progress(layer.Digest, "Already exists", layer.Size, layer.Size)
 		return nil
 	}
-	rc, err := layer.Compressed()
+	rc, err := src.OpenBlob(ctx, layer)
 	if err != nil {
-		return fmt.Errorf("download layer %s: %w", digest, err)
+		return fmt.Errorf("download layer %s: %w", layer.Digest, err)
 	}
 	defer rc.Close()
-	counter := &progressReader{r: rc, layer: digest, total: size, progress: progress}
-	if err := s.writeBlobFrom(digest, counter); err != nil {
-		return fmt.Errorf("download layer %s: %w", digest, err)
+	counter := &progressReader{r: rc, layer: layer.Digest, total: layer.Size, progress: progress}
+	if err := s.writeBlobFrom(layer.Digest, counter); err != nil {
+		return fmt.Errorf("download layer %s: %w", layer.Digest, err)
 	}
-	progress(digest, "Download complete", counter.done, size)
+	progress(layer.Digest, "Download complete", counter.done, layer.Size)
 	return nil
 }
 
@@ -119,8 +192,8 @@ func (s *Store) copyLayer(layer v1.Layer, digest v1.Hash, size int64, progress P
 // exists: each layer is unpacked once, whatever number of images and
 // containers use it. The diff ID is the digest of the uncompressed tar,
 // checked here as it is read.
-func (s *Store) unpackLayer(digest, diffID v1.Hash, progress Progress) error {
-	final := filepath.Join(s.layers, diffID.Hex)
+func (s *Store) unpackLayer(digest, diffID Digest, progress Progress) error {
+	final := filepath.Join(s.layers, diffID.Hex())
 	if _, err := os.Stat(final); err == nil {
 		return nil
 	}
@@ -135,17 +208,17 @@ func (s *Store) unpackLayer(digest, diffID v1.Hash, progress Progress) error {
 	if err := os.Mkdir(filepath.Join(tmp, "fs"), 0o755); err != nil {
 		return fmt.Errorf("unpack layer %s: %w", digest, err)
 	}
-	blob, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return os.Open(s.blobPath(digest)) })
+	blob, err := os.Open(s.blobPath(digest))
 	if err != nil {
 		return fmt.Errorf("unpack layer %s: %w", digest, err)
 	}
-	rc, err := blob.Uncompressed() // gzip and zstd are recognised by their magic bytes
+	defer blob.Close()
+	tarStream, err := decompress(blob)
 	if err != nil {
 		return fmt.Errorf("unpack layer %s: %w", digest, err)
 	}
-	defer rc.Close()
 	hash := sha256.New()
-	tee := io.TeeReader(rc, hash)
+	tee := io.TeeReader(tarStream, hash)
 	stats, err := archive.Unpack(tee, filepath.Join(tmp, "fs"))
 	if err != nil {
 		return fmt.Errorf("unpack layer %s: %w", digest, err)
@@ -153,8 +226,8 @@ func (s *Store) unpackLayer(digest, diffID v1.Hash, progress Progress) error {
 	if _, err := io.Copy(io.Discard, tee); err != nil { // the tar's end padding counts too
 		return fmt.Errorf("unpack layer %s: %w", digest, err)
 	}
-	if got := hex.EncodeToString(hash.Sum(nil)); got != diffID.Hex {
-		return fmt.Errorf("layer %s is corrupt: its contents hash to sha256:%s, not to its diff ID %s", digest, got, diffID)
+	if got := sha256Digest(hash.Sum(nil)); got != diffID {
+		return fmt.Errorf("layer %s is corrupt: its contents hash to %s, not to its diff ID %s", digest, got, diffID)
 	}
 	if err := os.WriteFile(filepath.Join(tmp, "size"), []byte(strconv.FormatInt(stats.Bytes, 10)), 0o600); err != nil {
 		return fmt.Errorf("unpack layer %s: %w", digest, err)
@@ -166,31 +239,35 @@ func (s *Store) unpackLayer(digest, diffID v1.Hash, progress Progress) error {
 	return nil
 }
 
-// writeMetadata writes the config and the manifest blobs and returns the
-// manifest's digest.
-func (s *Store) writeMetadata(img v1.Image, manifest *v1.Manifest) (v1.Hash, error) {
-	rawConfig, err := img.RawConfigFile()
-	if err != nil {
-		return v1.Hash{}, fmt.Errorf("read image config: %w", err)
+// decompress returns the tar inside a layer blob, gunzipped if need be.
+func decompress(r io.Reader) (io.Reader, error) {
+	br := bufio.NewReader(r)
+	switch compression(br) {
+	case "gzip":
+		return gzip.NewReader(br)
+	case "zstd":
+		return nil, errZstd
 	}
-	rawManifest, err := img.RawManifest()
-	if err != nil {
-		return v1.Hash{}, fmt.Errorf("read image manifest: %w", err)
-	}
-	manifestDigest, err := img.Digest()
-	if err != nil {
-		return v1.Hash{}, fmt.Errorf("read image digest: %w", err)
-	}
-	for digest, data := range map[v1.Hash][]byte{manifest.Config.Digest: rawConfig, manifestDigest: rawManifest} {
-		if err := s.writeBlob(digest, data); err != nil {
-			return v1.Hash{}, err
-		}
-	}
-	return manifestDigest, nil
+	return br, nil
 }
 
+// compression says how a layer is compressed, from its first bytes, its
+// magic number: gzip's is 1f 8b, zstd's 28 b5 2f fd; a plain tar has none.
+func compression(br *bufio.Reader) string {
+	magic, _ := br.Peek(4) // a shorter input is no gzip, and fails as a tar
+	switch {
+	case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
+		return "gzip"
+	case bytes.HasPrefix(magic, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+		return "zstd"
+	}
+	return ""
+}
+
+var errZstd = errors.New("it is compressed with zstd, which mydocker does not support: use gzip")
+
 // writeBlob writes a small blob, such as a manifest or a config.
-func (s *Store) writeBlob(digest v1.Hash, data []byte) error {
+func (s *Store) writeBlob(digest Digest, data []byte) error {
 	return s.writeBlobFrom(digest, bytes.NewReader(data))
 }
 
@@ -198,7 +275,7 @@ func (s *Store) writeBlob(digest v1.Hash, data []byte) error {
 // file first, renamed into place only when its contents hash to the
 // digest. A blob in the store is therefore always whole and right, even
 // after a pull that was killed half-way.
-func (s *Store) writeBlobFrom(digest v1.Hash, r io.Reader) error {
+func (s *Store) writeBlobFrom(digest Digest, r io.Reader) error {
 	final := s.blobPath(digest)
 	if err := os.MkdirAll(filepath.Dir(final), 0o700); err != nil {
 		return fmt.Errorf("write blob %s: %w", digest, err)
@@ -213,8 +290,8 @@ func (s *Store) writeBlobFrom(digest v1.Hash, r io.Reader) error {
 	if _, err := io.Copy(io.MultiWriter(tmp, hash), r); err != nil {
 		return fmt.Errorf("write blob %s: %w", digest, err)
 	}
-	if got := hex.EncodeToString(hash.Sum(nil)); got != digest.Hex {
-		return fmt.Errorf("blob %s is corrupt: its contents hash to sha256:%s", digest, got)
+	if got := sha256Digest(hash.Sum(nil)); got != digest {
+		return fmt.Errorf("blob %s is corrupt: its contents hash to %s", digest, got)
 	}
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("write blob %s: %w", digest, err)
@@ -225,14 +302,14 @@ func (s *Store) writeBlobFrom(digest v1.Hash, r io.Reader) error {
 	return nil
 }
 
-func (s *Store) blobPath(digest v1.Hash) string {
-	return filepath.Join(s.dir, "blobs", digest.Algorithm, digest.Hex)
+func (s *Store) blobPath(digest Digest) string {
+	return filepath.Join(s.dir, "blobs", "sha256", digest.Hex())
 }
 
 // progressReader reports the bytes read through it.
 type progressReader struct {
 	r        io.Reader
-	layer    v1.Hash
+	layer    Digest
 	done     int64
 	total    int64
 	progress Progress

@@ -16,8 +16,6 @@ import (
 	"strings"
 	"time"
 
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"golang.org/x/sys/unix"
 
 	"github.com/mydocker/mydocker/mydocker/internal/atomicfile"
@@ -32,30 +30,28 @@ const refAnnotation = "org.opencontainers.image.ref.name"
 //	<root>/images/             an OCI image layout: oci-layout, index.json, blobs/sha256/...
 //	<root>/layers/<diff ID>/fs  each layer unpacked, shared by all containers
 type Store struct {
-	dir    string      // <root>/images
-	layers string      // <root>/layers
-	blobs  layout.Path // the layout, for reading and writing blobs
+	dir    string // <root>/images
+	layers string // <root>/layers
 }
 
 // Image is one image of the store.
 type Image struct {
-	Names    []string      // full names, e.g. docker.io/library/busybox:latest; none if untagged
-	Manifest v1.Hash       // digest of the manifest
-	ID       v1.Hash       // digest of the config: the image ID, as Docker shows it
-	Config   v1.ConfigFile // command, environment, working directory, user, history
-	Layers   []string      // the unpacked layer directories, lowest first
-	Size     int64         // bytes in the unpacked layers
+	Names    []string   // full names, e.g. docker.io/library/busybox:latest; none if untagged
+	Manifest Digest     // digest of the manifest
+	ID       Digest     // digest of the config: the image ID, as Docker shows it
+	Config   ConfigFile // command, environment, working directory, user, history
+	Layers   []string   // the unpacked layer directories, lowest first
+	Size     int64      // bytes in the unpacked layers
 }
 
 // ShortID is the first twelve hex digits of the image ID, as Docker shows it.
-func (img *Image) ShortID() string { return img.ID.Hex[:12] }
+func (img *Image) ShortID() string { return img.ID.Hex()[:12] }
 
 // Open opens the store under root, creating it when it is missing.
 func Open(root string) (*Store, error) {
 	s := &Store{
 		dir:    filepath.Join(root, "images"),
 		layers: filepath.Join(root, "layers"),
-		blobs:  layout.Path(filepath.Join(root, "images")),
 	}
 	for _, dir := range []string{s.dir, s.layers} {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -66,7 +62,7 @@ func Open(root string) (*Store, error) {
 		if err := atomicfile.Write(filepath.Join(s.dir, "oci-layout"), []byte(`{"imageLayoutVersion":"1.0.0"}`), 0o600); err != nil {
 			return nil, err
 		}
-		if err := s.writeIndex(&v1.IndexManifest{SchemaVersion: 2, MediaType: "application/vnd.oci.image.index.v1+json"}); err != nil {
+		if err := s.writeIndex(&Index{SchemaVersion: 2, MediaType: MediaTypeOCIIndex, Manifests: []Descriptor{}}); err != nil {
 			return nil, err
 		}
 	}
@@ -87,22 +83,21 @@ func (s *Store) lock() (*os.File, error) {
 	return f, nil
 }
 
-func (s *Store) readIndex() (*v1.IndexManifest, error) {
-	f, err := os.Open(filepath.Join(s.dir, "index.json"))
+func (s *Store) readIndex() (*Index, error) {
+	data, err := os.ReadFile(filepath.Join(s.dir, "index.json"))
 	if err != nil {
 		return nil, fmt.Errorf("read image index: %w", err)
 	}
-	defer f.Close()
-	index, err := v1.ParseIndexManifest(f)
-	if err != nil {
+	var index Index
+	if err := json.Unmarshal(data, &index); err != nil {
 		return nil, fmt.Errorf("read image index: %w", err)
 	}
-	return index, nil
+	return &index, nil
 }
 
 // writeIndex replaces index.json atomically: the commit point of every
 // change, so that a crash leaves the old index or the new, never half.
-func (s *Store) writeIndex(index *v1.IndexManifest) error {
+func (s *Store) writeIndex(index *Index) error {
 	data, err := json.MarshalIndent(index, "", "  ")
 	if err != nil {
 		return fmt.Errorf("write image index: %w", err)
@@ -117,7 +112,7 @@ func (s *Store) List() ([]*Image, error) {
 		return nil, err
 	}
 	var images []*Image
-	byManifest := map[v1.Hash]*Image{}
+	byManifest := map[Digest]*Image{}
 	for _, desc := range index.Manifests {
 		img, ok := byManifest[desc.Digest]
 		if !ok {
@@ -131,25 +126,21 @@ func (s *Store) List() ([]*Image, error) {
 			img.Names = append(img.Names, name)
 		}
 	}
-	slices.SortStableFunc(images, func(a, b *Image) int { return b.Config.Created.Compare(a.Config.Created.Time) })
+	slices.SortStableFunc(images, func(a, b *Image) int { return b.Created().Compare(a.Created()) })
 	return images, nil
 }
 
 // load reads one image's manifest and config from the blobs.
-func (s *Store) load(manifestDigest v1.Hash) (*Image, error) {
+func (s *Store) load(manifestDigest Digest) (*Image, error) {
 	manifest, err := s.readManifest(manifestDigest)
 	if err != nil {
 		return nil, err
 	}
-	data, err := s.blobs.Bytes(manifest.Config.Digest)
-	if err != nil {
+	var config ConfigFile
+	if err := s.readJSON(manifest.Config.Digest, &config); err != nil {
 		return nil, fmt.Errorf("read image config %s: %w", manifest.Config.Digest, err)
 	}
-	config, err := v1.ParseConfigFile(strings.NewReader(string(data)))
-	if err != nil {
-		return nil, fmt.Errorf("read image config %s: %w", manifest.Config.Digest, err)
-	}
-	img := &Image{Manifest: manifestDigest, ID: manifest.Config.Digest, Config: *config}
+	img := &Image{Manifest: manifestDigest, ID: manifest.Config.Digest, Config: config}
 	for _, diffID := range config.RootFS.DiffIDs {
 		img.Layers = append(img.Layers, s.layerDir(diffID))
 		img.Size += s.layerSize(diffID)
@@ -157,16 +148,21 @@ func (s *Store) load(manifestDigest v1.Hash) (*Image, error) {
 	return img, nil
 }
 
-func (s *Store) readManifest(digest v1.Hash) (*v1.Manifest, error) {
-	data, err := s.blobs.Bytes(digest)
-	if err != nil {
+func (s *Store) readManifest(digest Digest) (*Manifest, error) {
+	var manifest Manifest
+	if err := s.readJSON(digest, &manifest); err != nil {
 		return nil, fmt.Errorf("read image manifest %s: %w", digest, err)
 	}
-	manifest, err := v1.ParseManifest(strings.NewReader(string(data)))
+	return &manifest, nil
+}
+
+// readJSON reads the blob of that digest, a manifest or a config, into v.
+func (s *Store) readJSON(digest Digest, v any) error {
+	data, err := os.ReadFile(s.blobPath(digest))
 	if err != nil {
-		return nil, fmt.Errorf("read image manifest %s: %w", digest, err)
+		return err
 	}
-	return manifest, nil
+	return json.Unmarshal(data, v)
 }
 
 // ErrNotFound is the error of Lookup for an image the store does not have.
@@ -192,7 +188,7 @@ func (s *Store) Lookup(nameOrID string) (*Image, error) {
 	if len(id) >= 4 && isHex(id) {
 		var found []*Image
 		for _, img := range images {
-			if strings.HasPrefix(img.ID.Hex, id) {
+			if strings.HasPrefix(img.ID.Hex(), id) {
 				found = append(found, img)
 			}
 		}
@@ -214,14 +210,14 @@ func isHex(s string) bool {
 }
 
 // layerDir is where the layer with this diff ID is unpacked.
-func (s *Store) layerDir(diffID v1.Hash) string {
-	return filepath.Join(s.layers, diffID.Hex, "fs")
+func (s *Store) layerDir(diffID Digest) string {
+	return filepath.Join(s.layers, diffID.Hex(), "fs")
 }
 
 // layerSize is the size of an unpacked layer, recorded when it was unpacked.
-func (s *Store) layerSize(diffID v1.Hash) int64 {
+func (s *Store) layerSize(diffID Digest) int64 {
 	var size int64
-	data, err := os.ReadFile(filepath.Join(s.layers, diffID.Hex, "size"))
+	data, err := os.ReadFile(filepath.Join(s.layers, diffID.Hex(), "size"))
 	if err == nil {
 		fmt.Sscan(string(data), &size)
 	}
@@ -229,4 +225,4 @@ func (s *Store) layerSize(diffID v1.Hash) int64 {
 }
 
 // Created is when the image was made, or the zero time if it does not say.
-func (img *Image) Created() time.Time { return img.Config.Created.Time }
+func (img *Image) Created() time.Time { return img.Config.Created }

@@ -33,7 +33,12 @@ type Digest string
 // DigestOf is the digest of data.
 func DigestOf(data []byte) Digest {
 	sum := sha256.Sum256(data)
-	return Digest("sha256:" + hex.EncodeToString(sum[:]))
+	return sha256Digest(sum[:])
+}
+
+// sha256Digest is the digest whose hash is sum.
+func sha256Digest(sum []byte) Digest {
+	return Digest("sha256:" + hex.EncodeToString(sum))
 }
 
 // ParseDigest checks that s is a sha256 digest.

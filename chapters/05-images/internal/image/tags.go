@@ -8,16 +8,13 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
 // tag records the image in the index under each name, taking the names
 // from the images that had them. An image that loses its last name stays,
 // untagged ("<none>"), as Docker keeps it. With no names, the image is
 // recorded untagged unless the index already has it.
-func (s *Store) tag(manifestDigest v1.Hash, mediaType types.MediaType, names []string) error {
+func (s *Store) tag(manifestDigest Digest, mediaType string, names []string) error {
 	index, err := s.readIndex()
 	if err != nil {
 		return err
@@ -26,8 +23,8 @@ func (s *Store) tag(manifestDigest v1.Hash, mediaType types.MediaType, names []s
 	if err != nil {
 		return err
 	}
-	entry := func(name string) v1.Descriptor {
-		desc := v1.Descriptor{MediaType: mediaType, Size: size, Digest: manifestDigest}
+	entry := func(name string) Descriptor {
+		desc := Descriptor{MediaType: mediaType, Size: size, Digest: manifestDigest}
 		if name != "" {
 			desc.Annotations = map[string]string{refAnnotation: name}
 		}
@@ -59,13 +56,13 @@ func (s *Store) tag(manifestDigest v1.Hash, mediaType types.MediaType, names []s
 
 // withoutName removes name from the index entries. The image that had it
 // keeps an untagged entry if that was its last name.
-func withoutName(manifests []v1.Descriptor, name string) []v1.Descriptor {
+func withoutName(manifests []Descriptor, name string) []Descriptor {
 	for i, desc := range manifests {
 		if desc.Annotations[refAnnotation] != name {
 			continue
 		}
 		manifests = slices.Delete(manifests, i, i+1)
-		if !slices.ContainsFunc(manifests, func(d v1.Descriptor) bool { return d.Digest == desc.Digest }) {
+		if !slices.ContainsFunc(manifests, func(d Descriptor) bool { return d.Digest == desc.Digest }) {
 			desc.Annotations = nil
 			manifests = append(manifests, desc)
 		}
@@ -74,7 +71,7 @@ func withoutName(manifests []v1.Descriptor, name string) []v1.Descriptor {
 	return manifests
 }
 
-func (s *Store) blobSize(digest v1.Hash) (int64, error) {
+func (s *Store) blobSize(digest Digest) (int64, error) {
 	info, err := os.Stat(s.blobPath(digest))
 	if err != nil {
 		return 0, fmt.Errorf("blob %s: %w", digest, err)
@@ -112,12 +109,12 @@ func (s *Store) Remove(nameOrID string, keepLayers map[string]bool) (*Removal, e
 		byName = FullName(ref)
 	}
 	if byName != "" && len(img.Names) > 1 {
-		index.Manifests = slices.DeleteFunc(index.Manifests, func(d v1.Descriptor) bool {
+		index.Manifests = slices.DeleteFunc(index.Manifests, func(d Descriptor) bool {
 			return d.Annotations[refAnnotation] == byName
 		})
 		removal.Untagged = []string{byName}
 	} else {
-		index.Manifests = slices.DeleteFunc(index.Manifests, func(d v1.Descriptor) bool { return d.Digest == img.Manifest })
+		index.Manifests = slices.DeleteFunc(index.Manifests, func(d Descriptor) bool { return d.Digest == img.Manifest })
 		removal.Untagged = img.Names
 		removal.Deleted = img
 	}
@@ -138,14 +135,14 @@ func (s *Store) collectGarbage(keepLayers map[string]bool) error {
 	keepBlobs := map[string]bool{}
 	keepDiffIDs := map[string]bool{}
 	for _, desc := range index.Manifests {
-		keepBlobs[desc.Digest.Hex] = true
+		keepBlobs[desc.Digest.Hex()] = true
 		manifest, err := s.readManifest(desc.Digest)
 		if err != nil {
 			return err
 		}
-		keepBlobs[manifest.Config.Digest.Hex] = true
+		keepBlobs[manifest.Config.Digest.Hex()] = true
 		for _, layer := range manifest.Layers {
-			keepBlobs[layer.Digest.Hex] = true
+			keepBlobs[layer.Digest.Hex()] = true
 		}
 		img, err := s.load(desc.Digest)
 		if err != nil {
