@@ -2,16 +2,21 @@
 # Start latency of `mydocker run` against runc and crun, and against a floor
 # of plain unshare + chroot: one hyperfine invocation, so the same machine at
 # the same time, the same busybox root filesystem, the command /bin/true.
+# Then two measurements of mydocker's image store (chapter 05): the same
+# start with 0, 100 and 500 images and with 0 and 100 running containers in
+# the store, and `mydocker import` of a 200 MB layer against `tar -x` of it.
 # `make bench` runs it and it writes bench/RESULTS.md; `make bench-smoke`
-# (a step of `make test`) runs every command once and writes nothing.
+# (a step of `make test`) runs every command once, with a small store and
+# layer, and writes nothing.
 #
 # Usage: bench/bench.sh [--smoke]
 # Environment:
-#   MYDOCKER_BIN  the mydocker to measure (default build/bin/mydocker)
-#   ROOTFS        the root filesystem (default build/images/busybox/rootfs)
-#   BENCH_RUNS    timed runs of each command (default 200)
-#   BENCH_WARMUP  untimed runs of each command before those (default 10)
-#   GO            the go command (default go)
+#   MYDOCKER_BIN       the mydocker to measure (default build/bin/mydocker)
+#   ROOTFS             the root filesystem (default build/images/busybox/rootfs)
+#   BENCH_RUNS         timed runs of each start (default 200)
+#   BENCH_WARMUP       untimed runs of each start before those (default 10)
+#   BENCH_UNPACK_RUNS  timed runs of each unpack of the layer (default 20)
+#   GO                 the go command (default go)
 # Needs root, and hyperfine, runc and crun: scripts/deps.sh --with bench.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -30,11 +35,24 @@ bin=${MYDOCKER_BIN:-build/bin/mydocker}
 rootfs=${ROOTFS:-build/images/busybox/rootfs}
 runs=${BENCH_RUNS:-200}
 warmup=${BENCH_WARMUP:-10}
+unpack_runs=${BENCH_UNPACK_RUNS:-20}
 go=${GO:-go}
 results=bench/RESULTS.md
+
+# The store sizes (the list of images starts at 0, the store that the
+# others are compared with) and the layer's. Not 500 running containers:
+# until chapter 07 a container lives only as long as its `mydocker run` in
+# the foreground, so 500 of them would be 500 Go processes waiting.
+store_images=(0 100 500)
+store_containers=100
+layer_mb=200
 if $smoke; then
 	runs=1
 	warmup=0
+	unpack_runs=1
+	store_images=(0 3)
+	store_containers=1
+	layer_mb=2
 fi
 
 # The namespaces that every contender creates, in OCI's names. They are the
@@ -50,7 +68,7 @@ die() {
 }
 
 ((EUID == 0)) || die "needs root to create namespaces: run it as root (sudo make bench)"
-for tool in hyperfine runc crun unshare chroot "$go"; do
+for tool in hyperfine runc crun unshare chroot tar "$go"; do
 	command -v "$tool" >/dev/null || die "$tool not found: run bash scripts/deps.sh --with bench"
 done
 [[ -x $bin ]] || die "$bin not found: run make build"
@@ -73,14 +91,17 @@ hybrid_cgroups() {
 	[[ $(stat -f -c %T /sys/fs/cgroup 2>/dev/null) == tmpfs &&
 		$(stat -f -c %T /sys/fs/cgroup/unified 2>/dev/null) == cgroup2fs ]]
 }
+# The prefix is an array rather than a function, so that a command started
+# with it in the background (`"${bench_mounts[@]}" cmd &`) is one process
+# whose PID is $!: unshare and sh exec the command in turn.
+bench_mounts=()
+if hybrid_cgroups; then
+	# shellcheck disable=SC2016 # $@ is for the inner sh, not this shell
+	bench_mounts=(unshare --mount --propagation private --
+		sh -c 'mount -t tmpfs -o nosuid,nodev,noexec tmpfs /sys/fs/cgroup/unified && exec "$@"' sh)
+fi
 in_bench_mounts() {
-	if hybrid_cgroups; then
-		# shellcheck disable=SC2016 # $@ is for the inner sh, not this shell
-		unshare --mount --propagation private -- \
-			sh -c 'mount -t tmpfs -o nosuid,nodev,noexec tmpfs /sys/fs/cgroup/unified && exec "$@"' sh "$@"
-	else
-		"$@"
-	fi
+	"${bench_mounts[@]}" "$@"
 }
 
 # Our cgroups: runc's and crun's are named after their containers
@@ -92,13 +113,28 @@ our_cgroups() {
 
 # leftovers prints what the benchmark left behind: containers in the state
 # of runc or crun, cgroups (but the parent cgroup $prefix, which mydocker
-# keeps as it keeps its root directory), directories of mydocker containers.
+# keeps as it keeps its root directory), directories of mydocker containers
+# in any of its roots ($work/mydocker*).
 leftovers() {
+	local root
 	runc --root "$work/runc" list -q
 	in_bench_mounts crun --root "$work/crun" list -q
 	our_cgroups | grep -v "/$prefix\$" || true
-	if [[ -d $work/mydocker/containers ]]; then
-		find "$work/mydocker/containers" -mindepth 1 -maxdepth 1
+	for root in "$work"/mydocker*; do
+		if [[ -d $root/containers ]]; then
+			find "$root/containers" -mindepth 1 -maxdepth 1
+		fi
+	done
+}
+
+# check_leftovers fails the benchmark if a measurement left anything behind.
+check_leftovers() {
+	local left
+	left=$(leftovers)
+	if [[ -n $left ]]; then
+		echo "bench: left behind by $1 (removed now):" >&2
+		echo "$left" >&2
+		exit 1
 	fi
 }
 
@@ -114,11 +150,33 @@ remove_leftovers() {
 	our_cgroups | xargs -r rmdir
 }
 
+# The PIDs of the `mydocker run`s kept running in the background while the
+# store is measured with running containers.
+container_pids=()
+
+# stop_containers stops them as Docker's users stop a foreground run: with
+# SIGTERM, which mydocker run forwards to the container and follows with
+# SIGKILL after --stop-timeout (0 here: sleep, as PID 1 of its namespace,
+# ignores SIGTERM), and then removes the container.
+stop_containers() {
+	((${#container_pids[@]} > 0)) || return 0
+	kill -TERM "${container_pids[@]}" 2>/dev/null || true
+	wait "${container_pids[@]}" 2>/dev/null || true
+	container_pids=()
+}
+
 cleanup() {
+	stop_containers
 	remove_leftovers >/dev/null 2>&1 || true
 	rm -rf "$work"
 }
 trap cleanup EXIT
+# Without these, a SIGTERM would run cleanup at once, while hyperfine goes on
+# starting containers in a root that is being removed. Trapped, the signal
+# waits for the command that runs (hyperfine) to end, then exits through
+# cleanup. Ctrl-C reaches hyperfine too, so that wait is short.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # ---- the contenders ---------------------------------------------------------
 
@@ -184,22 +242,142 @@ commands=("$mydocker_cmd" "$runc_cmd" "$crun_cmd" "$floor_cmd")
 # ---- measure ----------------------------------------------------------------
 
 load=$(cut -d' ' -f1-3 /proc/loadavg)
-hyperfine_args=(--shell sh --warmup "$warmup" --runs "$runs" --export-csv "$work/times.csv")
+hyperfine_common=(--shell sh)
 if $smoke; then
-	hyperfine_args+=(--style basic)
+	hyperfine_common+=(--style basic)
 fi
+hyperfine_args=("${hyperfine_common[@]}" --warmup "$warmup" --runs "$runs" --export-csv "$work/times.csv")
 for i in "${!names[@]}"; do
 	hyperfine_args+=(--command-name "${names[i]}" "${commands[i]}")
 done
 # hyperfine fails when a command exits with anything but 0, and so does this.
 in_bench_mounts hyperfine "${hyperfine_args[@]}"
 
-left=$(leftovers)
-if [[ -n $left ]]; then
-	echo "bench: left behind after the runs (removed now):" >&2
-	echo "$left" >&2
-	exit 1
+check_leftovers "the start latency runs"
+
+# ---- a full store -----------------------------------------------------------
+
+# The start of mydocker above, from stores that hold more. Every `run` finds
+# its image in the store's index and looks at every container directory, to
+# remove those whose run died (removeAbandoned in internal/container), so
+# both may cost more as the store grows.
+#
+# Each store has a root of its own, $work/mydocker-images-N: busybox.tar as
+# mdbench, as above, and N more images of one small file each. The files
+# differ, so each image brings its own manifest, config and layer; N names
+# for one image would add only N lines to the index.
+fill_store() {
+	local root=$1 n=$2 i
+	"$bin" --root "$root" import "$tarball" mdbench >/dev/null
+	mkdir -p "$work/filler"
+	for ((i = 1; i <= n; i++)); do
+		echo "$i" >"$work/filler/id"
+		tar -C "$work/filler" -cf - id | "$bin" --root "$root" import - "filler-$i" >/dev/null
+	done
+}
+
+# Filling the stores is not timed: it is done before hyperfine starts.
+store_args=("${hyperfine_common[@]}" --warmup "$warmup" --runs "$runs" --export-csv "$work/store-images.csv")
+for n in "${store_images[@]}"; do
+	fill_store "$work/mydocker-images-$n" "$n"
+	store_args+=(--command-name "$n images" "$(quote "$bin" --root "$work/mydocker-images-$n" run "${run_flags[@]}" mdbench /bin/true)")
+done
+in_bench_mounts hyperfine "${store_args[@]}"
+
+# Running containers. Until chapter 07 a container exists only while its
+# `mydocker run` runs, so these are `mydocker run mdbench sleep 1000` in the
+# background, started as the measured runs are (the same cgroup parent; on
+# a hybrid host, the same mount namespace setup). Standard output and error
+# go to a log, shown if one fails.
+start_containers() {
+	local root=$1 n=$2 i pid pids ready deadline=$((SECONDS + 60))
+	for ((i = 0; i < n; i++)); do
+		"${bench_mounts[@]}" "$bin" --root "$root" run --stop-timeout 0 "${run_flags[@]}" mdbench sleep 1000 \
+			</dev/null >>"$work/containers.log" 2>&1 &
+		container_pids+=("$!")
+	done
+	# A container is up when its sleep runs, as the child of its mydocker
+	# run. A run that failed is gone: bash reaps it at once.
+	pids=$(IFS=,; echo "${container_pids[*]}")
+	while ((n > 0)); do
+		ready=$(pgrep -c -x -P "$pids" sleep || true)
+		((ready < n)) || break
+		for pid in "${container_pids[@]}"; do
+			kill -0 "$pid" 2>/dev/null || die "a background container exited: $(cat "$work/containers.log")"
+		done
+		((SECONDS < deadline)) || die "only $ready of $n background containers started in 60 s: $(cat "$work/containers.log")"
+		sleep 0.1
+	done
+}
+
+# They run in a root of their own, $work/mydocker-containers, which holds
+# mdbench alone, as the store of 0 images does. One hyperfine invocation
+# measures the start from both stores while they run: two invocations, one
+# before starting them and one after, would differ by the drift of a busy
+# machine, which can be more than what is measured. Starting and stopping
+# them is not timed.
+"$bin" --root "$work/mydocker-containers" import "$tarball" mdbench >/dev/null
+start_containers "$work/mydocker-containers" "$store_containers"
+in_bench_mounts hyperfine "${hyperfine_common[@]}" --warmup "$warmup" --runs "$runs" \
+	--export-csv "$work/store-containers.csv" \
+	--command-name "0 running" "$(quote "$bin" --root "$work/mydocker-images-0" run "${run_flags[@]}" mdbench /bin/true)" \
+	--command-name "$store_containers running" "$(quote "$bin" --root "$work/mydocker-containers" run "${run_flags[@]}" mdbench /bin/true)"
+stop_containers
+check_leftovers "the store runs"
+
+# ---- unpacking a layer ------------------------------------------------------
+
+# A layer tarball of $layer_mb MB of files, made here: sizes from 100 B to
+# 2 MB spread evenly on a log scale, so that, as in an image, most files
+# are small (half under 14 KB) and most bytes are in the few big ones;
+# random bytes, so that the blob mydocker makes of it cannot compress them
+# away; 32 directories. srand(1) makes the sizes the same in every run.
+make_layer() {
+	local dir=$work/layer path size
+	mkdir "$dir"
+	awk -v total="$((layer_mb * 1000 * 1000))" 'BEGIN {
+		srand(1); lo = log(100); hi = log(2 * 1024 * 1024)
+		for (n = 1; sum < total; n++) {
+			size = int(exp(lo + rand() * (hi - lo)))
+			if (sum + size > total) size = total - sum
+			sum += size
+			printf "d%02d/f%04d %d\n", n % 32, n, size
+		}
+	}' | while read -r path size; do
+		mkdir -p "$dir/${path%/*}"
+		head -c "$size" /dev/urandom >"$dir/$path"
+	done
+	tar -C "$dir" -cf "$work/layer.tar" .
+	rm -rf "$dir"
+}
+
+# mydocker import of the layer against tar -x of it. --prepare, untimed,
+# removes what the run before made: the image (rmi also removes its blob
+# and unpacked layer, which nothing else uses) or tar's directory; then
+# sync, so that no run pays for writing back what the one before wrote.
+# The first import, before hyperfine, leaves an image for the first rmi,
+# and reads the tarball into the page cache for both.
+make_layer
+layer_files=$(tar -tf "$work/layer.tar" | grep -vc '/$')
+unpack_root=$work/mydocker-unpack
+unpack_warmup=1
+if $smoke; then
+	unpack_warmup=0
 fi
+"$bin" --root "$unpack_root" import "$work/layer.tar" mdbench-layer >/dev/null
+mkdir "$work/untar"
+import_cmd=$(quote "$bin" --root "$unpack_root" import "$work/layer.tar" mdbench-layer)
+tar_cmd=$(quote tar -xf "$work/layer.tar" -C "$work/untar")
+hyperfine "${hyperfine_common[@]}" --warmup "$unpack_warmup" --runs "$unpack_runs" --export-csv "$work/unpack.csv" \
+	--prepare "$(quote "$bin" --root "$unpack_root" rmi mdbench-layer) >/dev/null && sync" \
+	--command-name "mydocker import" "$import_cmd" \
+	--prepare "$(quote rm -rf "$work/untar") && $(quote mkdir "$work/untar") && sync" \
+	--command-name "tar -x" "$tar_cmd"
+
+# rmi of the last image must leave no blob and no layer behind.
+"$bin" --root "$unpack_root" rmi mdbench-layer >/dev/null
+left=$(find "$unpack_root/layers" "$unpack_root/images/blobs" -mindepth 1 -not -type d)
+[[ -z $left ]] || die "rmi left the layer behind: $left"
 
 # ---- report -----------------------------------------------------------------
 
@@ -240,9 +418,62 @@ tables() {
 	}' "$work/times.csv"
 }
 
+# times_table HEADING UNIT BASE CSV...: a row for each command in the CSVs
+# of the store and unpack measurements, times in UNIT (ms or s), and each
+# median divided by that of the command named BASE.
+times_table() {
+	local heading=$1 unit=$2 base=$3
+	shift 3
+	awk -F, -v heading="$heading" -v unit="$unit" -v base="$base" '
+	FNR == 1 { next }
+	{
+		f = unit == "ms" ? 1000 : 1
+		name[++n] = $1; mean[$1] = $2 * f; sd[$1] = $3 * f
+		med[$1] = $4 * f; lo[$1] = $7 * f; hi[$1] = $8 * f
+	}
+	END {
+		d = unit == "ms" ? "%.1f" : "%.2f" # the digits of each time
+		printf "| %s | median | min | max | mean ± σ | × %s |\n", heading, base
+		print "|---|-------:|----:|----:|---------:|-------:|"
+		for (i = 1; i <= n; i++) {
+			c = name[i]
+			printf "| %s | " d " %s | " d " %s | " d " %s | " d " ± " d " %s | %.2f |\n",
+				c, med[c], unit, lo[c], unit, hi[c], unit, mean[c], sd[c], unit, med[c] / med[base]
+		}
+	}' "$@"
+}
+
+# median_ratio A B CSV...: the median of command A divided by that of B.
+median_ratio() {
+	local a=$1 b=$2
+	shift 2
+	awk -F, -v a="$a" -v b="$b" 'FNR > 1 { med[$1] = $4 } END { printf "%.4f\n", med[a] / med[b] }' "$@"
+}
+
+# target_row TARGET RATIO LIMIT WHAT: a row of the targets table.
+target_row() {
+	awk -v target="$1" -v r="$2" -v limit="$3" -v what="$4" 'BEGIN {
+		printf "| %s | %.2f × %s | %s |\n", target, r, what, r <= limit ? "**met**" : "**not met**"
+	}'
+}
+
+store_csvs=("$work/store-images.csv" "$work/store-containers.csv")
+images_ratio=$(median_ratio "${store_images[-1]} images" "0 images" "${store_csvs[@]}")
+containers_ratio=$(median_ratio "$store_containers running" "0 running" "${store_csvs[@]}")
+noise_ratio=$(median_ratio "0 running" "0 images" "${store_csvs[@]}")
+unpack_ratio=$(median_ratio "mydocker import" "tar -x" "$work/unpack.csv")
+layer_bytes=$(stat -c %s "$work/layer.tar")
+
 if $smoke; then
 	echo "bench-smoke: every command ran once and exited 0; one run says nothing about speed:"
 	tables times
+	echo
+	echo "bench-smoke: a small store (${store_images[0]} and ${store_images[-1]} images, 0 and $store_containers" \
+		"running containers) and a $layer_mb MB layer of $layer_files files, each command once; rmi left no blob" \
+		"and no layer:"
+	times_table store ms "0 images" "${store_csvs[@]}"
+	echo
+	times_table unpack ms "tar -x" "$work/unpack.csv"
 	exit 0
 fi
 
@@ -268,7 +499,7 @@ fi
 
 {
 	cat <<EOF
-# Start latency: mydocker against runc and crun
+# Benchmarks: mydocker's start against runc and crun, a full store, unpacking a layer
 
 Written by \`make bench\` (bench/bench.sh) from one run; do not edit by hand.
 What the numbers mean and where mydocker's time goes: [docs/performance.md](../docs/performance.md).
@@ -277,7 +508,7 @@ What the numbers mean and where mydocker's time goes: [docs/performance.md](../d
 - Machine: $(nproc) CPUs ($cpu), $memory memory, kernel $(uname -r), load average $load at the start
 - cgroups: $cgroups
 - mydocker: git $rev, built by $("$go" version "$bin" | awk '{ print $2 }') with ${build:-CGO_ENABLED unknown}
-- runc: $(runc --version | awk 'NR == 1 { print $3 }'); crun: $(crun --version | awk 'NR == 1 { print $3 }'); hyperfine: $(hyperfine --version | awk '{ print $2 }')
+- runc: $(runc --version | awk 'NR == 1 { print $3 }'); crun: $(crun --version | awk 'NR == 1 { print $3 }'); hyperfine: $(hyperfine --version | awk '{ print $2 }'); tar: $(tar --version | awk 'NR == 1 { print $NF }')
 
 ## What ran
 
@@ -308,27 +539,66 @@ Each median divided by that of runc, crun and the floor:
 
 $(tables ratios)
 
+## A full store
+
+The start of mydocker above, from stores that hold more. Each store has a root of its own,
+\`\$WORK/mydocker-images-N\`: busybox.tar imported as mdbench, and N more images of one small
+file each, all different, so N more manifests, configs and layers (N names for one image would
+add only N lines to the index). The stores are filled before hyperfine starts. One
+\`hyperfine --warmup $warmup --runs $runs\` over the ${#store_images[@]} stores, each command
+\`$(shown "$(quote "$bin" --root "$work/mydocker-images-N" run "${run_flags[@]}" mdbench /bin/true)")\`:
+
+$(times_table "images in the store" ms "0 images" "$work/store-images.csv")
+
+Running containers: until chapter 07 a container exists only while its \`mydocker run\` runs, so
+these are $store_containers \`mydocker run --stop-timeout 0 mdbench sleep 1000\` in the background, in a root
+of their own that holds mdbench alone, started before hyperfine and stopped after it (SIGTERM;
+each run removes its container). While they run, one \`hyperfine --warmup $warmup --runs $runs\`
+measures the start from the store of 0 images above ("0 running") and from theirs
+("$store_containers running"), all under the same cgroup parent. Not 500: that would be 500 Go processes
+waiting in the foreground; detached containers (chapter 07) make it possible.
+
+$(times_table "running containers" ms "0 running" "$work/store-containers.csv")
+
+"0 images" and "0 running" are the same command on the same store, measured by two hyperfine
+invocations (the second while the containers ran): its median is $(printf %.2f "$noise_ratio") × the first. That
+is the drift between invocations on this machine, and why each target compares medians of one
+invocation. "Flat", in the targets below, is a median at most 1.1 × that of the store of 0
+images in the same invocation: room for the noise, and tight enough that a cost which grows with
+the store shows.
+
+## Unpacking a layer
+
+\`mydocker import\` of a layer tarball against \`tar -x\` of the same tarball. The script makes the
+tarball in \$WORK: $layer_files files of random bytes (so that nothing compresses them away) in
+32 directories, $((layer_bytes / 1000000)) MB in all ($layer_bytes bytes), their sizes from 100 B to
+2 MB spread evenly on a log scale (half under 14 KB, most bytes in the big ones). One
+\`hyperfine --warmup $unpack_warmup --runs $unpack_runs\`, the tarball in the page cache; before
+each run an untimed \`--prepare\` removes what the run before made, and syncs, so that no run
+pays for writing back what the one before wrote:
+
+| command | what it runs | prepared by |
+|---------|--------------|-------------|
+| mydocker import | \`$(shown "$import_cmd")\` | \`mydocker rmi mdbench-layer && sync\` |
+| tar -x | \`$(shown "$tar_cmd")\` | \`rm -rf \$WORK/untar && mkdir \$WORK/untar && sync\` |
+
+$(times_table "command" s "tar -x" "$work/unpack.csv")
+
+They do not do the same work: besides unpacking, import hashes the tarball (its digest, and its
+diff ID, checked as it unpacks) and keeps it as a blob of the image layout, with a manifest, a
+config and the index: the image as OCI describes it, while \`run\` uses the unpacked layer. tar -x
+only unpacks. The target counts all of it, as a user waits for all of it. \`rmi\` removed the
+blob and the unpacked layer each time (checked after the last run: nothing was left under the
+root's blobs and layers).
+
 ## Targets
 
 $(tables targets)
-
-## Not measurable until chapter 05
-
-These need images, which chapter 05 brings; bench/bench.sh has the place for them.
-
-- Start latency with 0, 100 and 500 containers and images in mydocker's store: not measurable until chapter 05.
-- Unpacking a 200 MB layer against \`tar -x\` of the same tarball: not measurable until chapter 05.
+$(target_row "start latency with ${store_images[-1]} images ≤ 1.1 × with 0" "$images_ratio" 1.1 "with 0")
+$(target_row "start latency with $store_containers running containers ≤ 1.1 × with 0" "$containers_ratio" 1.1 "with 0")
+$(target_row "import of a $layer_mb MB layer ≤ 1.5 × tar -x" "$unpack_ratio" 1.5 "tar -x")
 EOF
 } >"$work/RESULTS.md"
-
-# Chapter 05: the store and unpack benchmarks go here, each one more
-# hyperfine invocation whose tables replace the placeholder above:
-#   - store size: `hyperfine --parameter-list n 0,100,500 --setup '...'`,
-#     where the setup imports busybox.tar under n names (and creates n
-#     stopped containers), then `mydocker run --rm busybox /bin/true`;
-#   - unpack: a 200 MB layer tarball made here from random files, then
-#     `mydocker import LAYER.tar` against `tar -x -f LAYER.tar -C DIR`,
-#     with --prepare removing what the previous run unpacked.
 
 mv "$work/RESULTS.md" "$results"
 echo "bench: wrote $results"
