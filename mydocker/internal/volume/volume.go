@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -25,15 +24,25 @@ type Volume struct {
 	CreatedAt  time.Time `json:"CreatedAt"`
 }
 
-// validName is Docker's rule for volume names.
-var validName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
+// validName says whether name follows Docker's rule for volume names: a
+// letter or digit, then letters, digits and _ . - (checked by hand, as a
+// regular expression would be compiled at every start of mydocker).
+func validName(name string) bool {
+	for i, r := range name {
+		alnum := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
+		if !alnum && (i == 0 || !strings.ContainsRune("_.-", r)) {
+			return false
+		}
+	}
+	return name != ""
+}
 
 // ErrNotFound is the error for a volume that does not exist.
 var ErrNotFound = errors.New("no such volume")
 
 // CheckName says what is wrong with a volume name, if anything.
 func CheckName(name string) error {
-	if !validName.MatchString(name) {
+	if !validName(name) {
 		return fmt.Errorf("invalid volume name %q: use letters, digits and _ . - (starting with a letter or digit); a path on the host must be absolute", name)
 	}
 	return nil

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"maps"
 	"math"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,19 +34,26 @@ const cpuPeriod = 100000
 // to start a process (Docker has the same floor).
 const minMemory = 6 << 20
 
-var sizePattern = regexp.MustCompile(`^(\d+(?:\.\d+)?)\s*([bkmgt]?)b?$`)
+// sizeUnits are the units of a size and their powers of two.
+var sizeUnits = map[string]uint{"": 0, "b": 0, "k": 10, "m": 20, "g": 30, "t": 40}
 
 // ParseSize parses a size such as 256m or 1.5g, in binary units (1k = 1024).
+// (It reads the string by hand: a regular expression would be compiled when
+// the program starts, and mydocker starts twice for every container.)
 func ParseSize(s string) (int64, error) {
-	m := sizePattern.FindStringSubmatch(strings.ToLower(strings.TrimSpace(s)))
-	if m == nil {
+	t := strings.ToLower(strings.TrimSpace(s))
+	digits := strings.TrimLeft(t, "0123456789.")
+	number := t[:len(t)-len(digits)]
+	unit := strings.TrimSuffix(strings.TrimSpace(digits), "b") // 256m, 256mb and 256 mb mean the same
+	shift, ok := sizeUnits[unit]
+	whole, fraction, dotted := strings.Cut(number, ".")
+	if !ok || whole == "" || (dotted && (fraction == "" || strings.Contains(fraction, "."))) {
 		return 0, fmt.Errorf("%q is not a size: use a number with an optional unit b, k, m or g (e.g. 256m)", s)
 	}
-	n, err := strconv.ParseFloat(m[1], 64)
+	n, err := strconv.ParseFloat(number, 64)
 	if err != nil {
 		return 0, fmt.Errorf("%q is not a size: %w", s, err)
 	}
-	shift := map[string]uint{"": 0, "b": 0, "k": 10, "m": 20, "g": 30, "t": 40}[m[2]]
 	bytes := n * float64(uint64(1)<<shift)
 	if bytes >= math.MaxInt64 {
 		return 0, fmt.Errorf("%q is too large", s)

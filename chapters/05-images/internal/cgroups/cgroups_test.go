@@ -11,13 +11,13 @@ import (
 
 func TestParseSize(t *testing.T) {
 	good := map[string]int64{"100": 100, "1b": 1, "4k": 4096, "256m": 256 << 20, "256M": 256 << 20,
-		"1g": 1 << 30, "1.5g": 3 << 29, "2mb": 2 << 20}
+		"1g": 1 << 30, "1.5g": 3 << 29, "2mb": 2 << 20, " 8 m ": 8 << 20, "1t": 1 << 40, "3bb": 3}
 	for in, want := range good {
 		if got, err := ParseSize(in); err != nil || got != want {
 			t.Errorf("ParseSize(%q) = %d, %v; want %d", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", "12x", "-5m", "m", "1.g", "1e9"} {
+	for _, in := range []string{"", "12x", "-5m", "m", "1.g", "1e9", ".5m", "1.2.3m", "5mm", "5 k b", "0x10"} {
 		if _, err := ParseSize(in); err == nil {
 			t.Errorf("ParseSize(%q) succeeded; want an error", in)
 		}
