@@ -416,11 +416,20 @@ func (c *Cgroup) uniqueDirs() []string {
 	return dirs
 }
 
-// writeFile writes one value to a control file; the kernel checks the value
-// on write, so the error says which file refused what.
+// writeFile writes one value to a control file, with one write(2): the
+// kernel reads a value from a single write. The error says which file
+// refused what, as the kernel checks the value only then. (open, write and
+// close without os.File: for a control file, Go's file also registers with
+// its poller, which costs more than the write itself.)
 func writeFile(dir, file, value string) error {
-	if err := os.WriteFile(filepath.Join(dir, file), []byte(value), 0o644); err != nil {
-		return fmt.Errorf("set %s to %q: %w", filepath.Join(dir, file), value, err)
+	path := filepath.Join(dir, file)
+	fd, err := unix.Open(path, unix.O_WRONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("set %s to %q: %w", path, value, &os.PathError{Op: "open", Path: path, Err: err})
+	}
+	defer unix.Close(fd)
+	if _, err := unix.Write(fd, []byte(value)); err != nil {
+		return fmt.Errorf("set %s to %q: %w", path, value, &os.PathError{Op: "write", Path: path, Err: err})
 	}
 	return nil
 }
