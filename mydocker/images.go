@@ -42,7 +42,7 @@ func newImagesCommand(global *globalOptions) *cobra.Command {
 						repository, tag = image.SplitName(name)
 					}
 					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", repository, tag, img.ShortID(),
-						humanAgo(img.Created()), humanSize(img.Size))
+						humanAgo(img.Created()), humanSize(store.Size(img)))
 				}
 			}
 			return w.Flush()

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 
 	"github.com/mydocker/mydocker/mydocker/internal/image"
 )
@@ -68,7 +70,13 @@ func importTarball(store *image.Store, path string, names []string) (*image.Imag
 		defer f.Close()
 		in, comment = f, "imported from "+filepath.Base(path)
 	}
-	added, err := store.Import(context.Background(), in, comment, names)
+	// Ctrl-C or SIGTERM stops the import, which then removes what it wrote.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, unix.SIGTERM)
+	defer stop()
+	added, err := store.Import(ctx, in, comment, names)
+	if err != nil && ctx.Err() != nil {
+		return nil, fmt.Errorf("import %s: interrupted: nothing was stored", path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("import %s: not a valid root filesystem tarball: %w", path, err)
 	}

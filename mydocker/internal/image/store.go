@@ -1,7 +1,7 @@
 //chapter:5
 
 // Package image keeps container images: their blobs (manifests, configs,
-// compressed layers) in an OCI image layout, and every layer unpacked once
+// layers, compressed or not) in an OCI image layout, and every layer unpacked once
 // into a directory that overlay can use as a lower layer for any number of
 // containers.
 package image
@@ -25,6 +25,14 @@ import (
 // image layout specification says.
 const refAnnotation = "org.opencontainers.image.ref.name"
 
+// idAnnotation gives, in index.json, the ID of the image an entry points
+// to: the digest of its config, which is otherwise written only in its
+// manifest. With it, Lookup finds an ID prefix in the index alone, without
+// opening every manifest. The OCI layout allows annotations of one's own;
+// an entry written before mydocker added this one has none, and its
+// manifest is read instead.
+const idAnnotation = "com.github.mydocker.image.id"
+
 // Store is the image store under a mydocker root:
 //
 //	<root>/images/             an OCI image layout: oci-layout, index.json, blobs/sha256/...
@@ -41,7 +49,6 @@ type Image struct {
 	ID       Digest     // digest of the config: the image ID, as Docker shows it
 	Config   ConfigFile // command, environment, working directory, user, history
 	Layers   []string   // the unpacked layer directories, lowest first
-	Size     int64      // bytes in the unpacked layers
 }
 
 // ShortID is the first twelve hex digits of the image ID, as Docker shows it.
@@ -143,7 +150,6 @@ func (s *Store) load(manifestDigest Digest) (*Image, error) {
 	img := &Image{Manifest: manifestDigest, ID: manifest.Config.Digest, Config: config}
 	for _, diffID := range config.RootFS.DiffIDs {
 		img.Layers = append(img.Layers, s.layerDir(diffID))
-		img.Size += s.layerSize(diffID)
 	}
 	return img, nil
 }
@@ -169,40 +175,94 @@ func (s *Store) readJSON(digest Digest, v any) error {
 var ErrNotFound = errors.New("no such image")
 
 // Lookup finds an image by name (busybox, busybox:latest,
-// docker.io/library/busybox:latest) or by a prefix of its ID.
+// docker.io/library/busybox:latest) or by a prefix of its ID. index.json
+// gives every image's names and ID, so Lookup reads it, then the manifest
+// and config of the one image found: three files, whether the store holds
+// one image or five hundred.
 func (s *Store) Lookup(nameOrID string) (*Image, error) {
-	images, err := s.List()
+	index, err := s.readIndex()
 	if err != nil {
 		return nil, err
 	}
+	manifestDigest, err := s.find(index, nameOrID)
+	if err != nil {
+		return nil, err
+	}
+	img, err := s.load(manifestDigest)
+	if err != nil {
+		return nil, err
+	}
+	for _, desc := range index.Manifests {
+		if name := desc.Annotations[refAnnotation]; desc.Digest == manifestDigest && name != "" {
+			img.Names = append(img.Names, name)
+		}
+	}
+	return img, nil
+}
+
+// find returns the digest of the manifest of the image that nameOrID
+// names in the index.
+func (s *Store) find(index *Index, nameOrID string) (Digest, error) {
 	// A name wins over an ID prefix, as in Docker: "f33e" may be both.
-	if ref, err := ParseReference(nameOrID); err == nil {
+	ref, refErr := ParseReference(nameOrID)
+	if refErr == nil {
 		full := FullName(ref)
-		for _, img := range images {
-			if slices.Contains(img.Names, full) {
-				return img, nil
+		for _, desc := range index.Manifests {
+			if desc.Annotations[refAnnotation] == full {
+				return desc.Digest, nil
 			}
 		}
 	}
-	id := strings.TrimPrefix(nameOrID, "sha256:")
-	if len(id) >= 4 && isHex(id) {
-		var found []*Image
-		for _, img := range images {
-			if strings.HasPrefix(img.ID.Hex(), id) {
-				found = append(found, img)
-			}
+	if id := strings.TrimPrefix(nameOrID, "sha256:"); len(id) >= 4 && isHex(id) {
+		found, err := s.findID(index, id)
+		if err != nil {
+			return "", err
 		}
 		if len(found) == 1 {
 			return found[0], nil
 		}
 		if len(found) > 1 {
-			return nil, fmt.Errorf("image ID %q is ambiguous: give more of it", nameOrID)
+			return "", fmt.Errorf("image ID %q is ambiguous: give more of it", nameOrID)
 		}
 	}
-	if _, err := ParseReference(nameOrID); err != nil {
-		return nil, err
+	if refErr != nil {
+		return "", refErr
 	}
-	return nil, fmt.Errorf("image %q: %w: see the images here with mydocker images, or get it with mydocker pull or mydocker import", nameOrID, ErrNotFound)
+	return "", fmt.Errorf("image %q: %w: see the images here with mydocker images, or get it with mydocker pull or mydocker import", nameOrID, ErrNotFound)
+}
+
+// findID returns the manifests of the images whose ID starts with prefix.
+func (s *Store) findID(index *Index, prefix string) ([]Digest, error) {
+	var found []Digest
+	seen := map[Digest]bool{} // an image with several names has an entry for each
+	for _, desc := range index.Manifests {
+		if seen[desc.Digest] {
+			continue
+		}
+		seen[desc.Digest] = true
+		id, err := s.imageID(desc)
+		if err != nil {
+			return nil, err
+		}
+		if strings.HasPrefix(id.Hex(), prefix) {
+			found = append(found, desc.Digest)
+		}
+	}
+	return found, nil
+}
+
+// imageID is the ID of the image that an entry of the index points to:
+// from the entry's annotation or, in an entry written without one, from
+// the image's manifest.
+func (s *Store) imageID(desc Descriptor) (Digest, error) {
+	if id, err := ParseDigest(desc.Annotations[idAnnotation]); err == nil {
+		return id, nil
+	}
+	manifest, err := s.readManifest(desc.Digest)
+	if err != nil {
+		return "", err
+	}
+	return manifest.Config.Digest, nil
 }
 
 func isHex(s string) bool {
@@ -212,6 +272,17 @@ func isHex(s string) bool {
 // layerDir is where the layer with this diff ID is unpacked.
 func (s *Store) layerDir(diffID Digest) string {
 	return filepath.Join(s.layers, diffID.Hex(), "fs")
+}
+
+// Size is the number of bytes in the image's unpacked layers. Only images
+// shows it: it takes a file a layer, which Lookup does not open, since run
+// has no use for sizes.
+func (s *Store) Size(img *Image) int64 {
+	var size int64
+	for _, diffID := range img.Config.RootFS.DiffIDs {
+		size += s.layerSize(diffID)
+	}
+	return size
 }
 
 // layerSize is the size of an unpacked layer, recorded when it was unpacked.

@@ -12,8 +12,9 @@ import (
 // tag records the image in the index under each name, taking the names
 // from the images that had them. An image that loses its last name stays,
 // untagged ("<none>"), as Docker keeps it. With no names, the image is
-// recorded untagged unless the index already has it.
-func (s *Store) tag(manifestDigest Digest, mediaType string, names []string) error {
+// recorded untagged unless the index already has it. Each entry also
+// gives the image's ID, the digest of its config.
+func (s *Store) tag(manifestDigest Digest, mediaType string, id Digest, names []string) error {
 	index, err := s.readIndex()
 	if err != nil {
 		return err
@@ -23,9 +24,10 @@ func (s *Store) tag(manifestDigest Digest, mediaType string, names []string) err
 		return err
 	}
 	entry := func(name string) Descriptor {
-		desc := Descriptor{MediaType: mediaType, Size: size, Digest: manifestDigest}
+		desc := Descriptor{MediaType: mediaType, Size: size, Digest: manifestDigest,
+			Annotations: map[string]string{idAnnotation: string(id)}}
 		if name != "" {
-			desc.Annotations = map[string]string{refAnnotation: name}
+			desc.Annotations[refAnnotation] = name
 		}
 		return desc
 	}
@@ -62,7 +64,7 @@ func withoutName(manifests []Descriptor, name string) []Descriptor {
 		}
 		manifests = slices.Delete(manifests, i, i+1)
 		if !slices.ContainsFunc(manifests, func(d Descriptor) bool { return d.Digest == desc.Digest }) {
-			desc.Annotations = nil
+			delete(desc.Annotations, refAnnotation) // the entry is gone; its map is this one's alone
 			manifests = append(manifests, desc)
 		}
 		return manifests

@@ -69,15 +69,27 @@ func (r *Repository) fetchManifest(ctx context.Context, tagOrDigest string) ([]b
 			return nil, "", fmt.Errorf("manifest %s is corrupt: its contents hash to %s", want, got)
 		}
 	}
-	// The manifest's own mediaType field, if it has one, is covered by
-	// its digest; the Content-Type header is not.
-	var fields struct{ MediaType string }
-	json.Unmarshal(data, &fields) // a manifest that is not JSON fails later, when it is read
-	if fields.MediaType != "" {
-		return data, fields.MediaType, nil
+	return data, mediaType(data, resp.Header.Get("Content-Type")), nil
+}
+
+// mediaType says what a manifest is. Its own mediaType field, if it has
+// one, is covered by its digest; the Content-Type header is not. OCI does
+// not require the field, and a registry may send a document without it
+// as application/json: one with a list of manifests is then an index.
+func mediaType(data []byte, contentType string) string {
+	var fields struct {
+		MediaType string
+		Manifests json.RawMessage
 	}
-	contentType, _, _ := strings.Cut(resp.Header.Get("Content-Type"), ";")
-	return data, strings.TrimSpace(contentType), nil
+	json.Unmarshal(data, &fields) // a manifest that is not JSON fails later, when it is read
+	switch {
+	case fields.MediaType != "":
+		return fields.MediaType
+	case fields.Manifests != nil:
+		return image.MediaTypeOCIIndex
+	}
+	contentType, _, _ = strings.Cut(contentType, ";")
+	return strings.TrimSpace(contentType)
 }
 
 func isIndex(mediaType string) bool {
@@ -111,7 +123,9 @@ func choosePlatform(data []byte, want image.Platform) (image.Descriptor, error) 
 		}
 		have = append(have, platformName(*p))
 	}
-	return image.Descriptor{}, fmt.Errorf("the image is not made for %s, only for: %s", platformName(want), strings.Join(have, ", "))
+	// The names come from the registry: only printable, and not too many.
+	return image.Descriptor{}, fmt.Errorf("the image is not made for %s, only for: %s",
+		platformName(want), shorten(printable(strings.Join(have, ", ")), maxMessage))
 }
 
 // platformName writes a platform as Docker does: linux/arm64/v8.

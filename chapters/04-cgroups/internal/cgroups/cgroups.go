@@ -398,7 +398,10 @@ func killAll(dir string) {
 		return
 	}
 	for _, field := range strings.Fields(string(data)) {
-		if pid, err := strconv.Atoi(field); err == nil {
+		// On v1 a process is listed when any one of its threads is in the
+		// cgroup, so mydocker could find itself here if the thread that
+		// started init failed to leave (see Start): never kill ourselves.
+		if pid, err := strconv.Atoi(field); err == nil && pid != os.Getpid() {
 			syscall.Kill(pid, syscall.SIGKILL)
 		}
 	}

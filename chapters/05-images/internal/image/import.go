@@ -4,15 +4,14 @@
 package image
 
 import (
-	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"time"
 )
@@ -21,124 +20,142 @@ import (
 // image of one layer, as docker import does. It makes what a registry
 // would serve (a layer blob, a config that lists the layer's diff ID, a
 // manifest that lists both) and adds it like a pulled image. comment goes
-// into the image's history, e.g. "imported from rootfs.tar".
+// into the image's history, e.g. "imported from rootfs.tar". Cancelling
+// ctx (Ctrl-C) stops it, and it leaves nothing behind.
 func (s *Store) Import(ctx context.Context, r io.Reader, comment string, names []string) (*Image, error) {
-	layer, err := s.writeLayer(r)
-	if err != nil {
-		return nil, err
-	}
-	defer os.Remove(layer.path)
-	now := time.Now().UTC()
-	config, err := json.Marshal(ConfigFile{
-		Architecture: runtime.GOARCH,
-		Created:      now,
-		History:      []History{{Created: now, CreatedBy: "mydocker import", Comment: comment}},
-		OS:           "linux",
-		RootFS:       RootFS{Type: "layers", DiffIDs: []Digest{layer.diffID}},
+	var added *Image
+	err := s.change(func() error {
+		layer, err := s.importLayer(ctx, r)
+		if err != nil {
+			return err
+		}
+		now := time.Now().UTC()
+		config, err := json.Marshal(ConfigFile{
+			Architecture: runtime.GOARCH,
+			Created:      now,
+			History:      []History{{Created: now, CreatedBy: "mydocker import", Comment: comment}},
+			OS:           "linux",
+			RootFS:       RootFS{Type: "layers", DiffIDs: []Digest{layer.Digest}},
+		})
+		if err != nil {
+			return err
+		}
+		manifest, err := json.Marshal(Manifest{
+			SchemaVersion: 2,
+			MediaType:     MediaTypeOCIManifest,
+			Config:        Descriptor{MediaType: MediaTypeOCIConfig, Size: int64(len(config)), Digest: DigestOf(config)},
+			Layers:        []Descriptor{layer},
+		})
+		if err != nil {
+			return err
+		}
+		// add finds the layer's blob and directory in place, and writes
+		// the config, the manifest and the names.
+		added, err = s.add(ctx, manifest, importedConfig(config), names, func(Digest, string, int64, int64) {})
+		return err
 	})
+	return added, err
+}
+
+// importLayer stores a tarball as a layer in one pass: it reads it once
+// (gunzipped first if it is gzipped; standard input can be read only
+// once) and hands the tar stream at the same time to Unpack, which writes
+// the files into a temporary layer directory, and to storeBlob, which
+// hashes it and writes it to a temporary blob file. The blob is the tar
+// itself, uncompressed, so its digest is its diff ID: one hash names both.
+// Only once that digest is known are the blob and the directory renamed
+// into place; a layer that the store has already stays as it is, and this
+// unpacking of it goes.
+func (s *Store) importLayer(ctx context.Context, r io.Reader) (Descriptor, error) {
+	tarStream, err := decompress(contextReader{ctx: ctx, r: r})
 	if err != nil {
-		return nil, err
+		return Descriptor{}, err
 	}
-	manifest, err := json.Marshal(Manifest{
-		SchemaVersion: 2,
-		MediaType:     MediaTypeDockerManifest,
-		Config:        Descriptor{MediaType: MediaTypeDockerConfig, Size: int64(len(config)), Digest: DigestOf(config)},
-		Layers:        []Descriptor{layer.desc},
-	})
+	blobs := filepath.Join(s.dir, "blobs", "sha256")
+	if err := os.MkdirAll(blobs, 0o700); err != nil {
+		return Descriptor{}, fmt.Errorf("write layer: %w", err)
+	}
+	blob, err := os.CreateTemp(blobs, ".tmp-")
 	if err != nil {
-		return nil, err
+		return Descriptor{}, fmt.Errorf("write layer: %w", err)
 	}
-	blobs := importedBlobs{config: config, layer: layer}
-	return s.Add(ctx, manifest, blobs, names, func(Digest, string, int64, int64) {})
-}
-
-// importedLayer is the layer blob that Import writes to a temporary file.
-type importedLayer struct {
-	path   string
-	desc   Descriptor // the blob's digest and size, as the manifest lists it
-	diffID Digest     // the digest of the tar inside
-}
-
-// writeLayer copies a tarball to a temporary file of the store, gzipped
-// unless it is already, hashing on the way both the tar (the diff ID) and
-// the gzipped file (the blob's digest). One pass: standard input can be
-// read only once.
-func (s *Store) writeLayer(r io.Reader) (layer *importedLayer, err error) {
-	tmp, err := os.CreateTemp(s.dir, ".tmp-import-")
+	defer os.Remove(blob.Name()) // fails harmlessly once renamed
+	defer blob.Close()
+	tmp, err := s.newUnpackDir()
 	if err != nil {
-		return nil, err
+		return Descriptor{}, fmt.Errorf("unpack layer: %w", err)
 	}
-	defer func() {
-		tmp.Close()
-		if err != nil {
-			os.Remove(tmp.Name())
-		}
-	}()
-	tarHash, blobHash := sha256.New(), sha256.New()
-	blob := &countingWriter{w: io.MultiWriter(tmp, blobHash)}
-	in := bufio.NewReader(r)
-	switch compression(in) {
-	case "gzip":
-		// The blob is the input as it is; a gunzipped copy is only hashed.
-		tarStream, err := gzip.NewReader(io.TeeReader(in, blob))
-		if err != nil {
-			return nil, err
-		}
-		if _, err := io.Copy(tarHash, tarStream); err != nil {
-			return nil, err
-		}
-		if _, err := io.Copy(blob, in); err != nil { // anything after the gzip stream
-			return nil, err
-		}
-	case "zstd":
-		return nil, errZstd
-	default:
-		zw, err := gzip.NewWriterLevel(blob, gzip.BestSpeed) // fast: this tar is read once
-		if err != nil {
-			return nil, err
-		}
-		if _, err := io.Copy(zw, io.TeeReader(in, tarHash)); err != nil {
-			return nil, err
-		}
-		if err := zw.Close(); err != nil {
-			return nil, err
-		}
+	defer os.RemoveAll(tmp) // empty once renamed
+
+	// Unpack writes the files in this goroutine while storeBlob, in
+	// another, hashes the stream and writes the blob: with two CPUs, the
+	// hash costs no time. A pipe joins them; a TeeReader copies into it
+	// what Unpack reads.
+	pr, pw := io.Pipe()
+	stored := make(chan storedBlob, 1)
+	go func() { stored <- storeBlob(pr, blob) }()
+	stats, err := unpackAll(io.TeeReader(tarStream, pw), tmp)
+	pw.CloseWithError(err) // storeBlob sees the end of the stream, or the error
+	result := <-stored
+	if err != nil {
+		return Descriptor{}, fmt.Errorf("unpack layer: %w", err)
 	}
-	if err := tmp.Close(); err != nil {
-		return nil, err
+	if result.err != nil {
+		return Descriptor{}, fmt.Errorf("write layer: %w", result.err)
 	}
-	return &importedLayer{
-		path:   tmp.Name(),
-		desc:   Descriptor{MediaType: MediaTypeDockerLayer, Size: blob.n, Digest: sha256Digest(blobHash.Sum(nil))},
-		diffID: sha256Digest(tarHash.Sum(nil)),
-	}, nil
+	digest := result.digest
+	// A blob of that digest has the same bytes: replacing it changes nothing.
+	if err := os.Rename(blob.Name(), s.blobPath(digest)); err != nil {
+		return Descriptor{}, fmt.Errorf("write layer %s: %w", digest, err)
+	}
+	if err := s.placeLayer(tmp, digest, stats.Bytes); err != nil {
+		return Descriptor{}, fmt.Errorf("unpack layer %s: %w", digest, err)
+	}
+	return Descriptor{MediaType: MediaTypeOCILayer, Size: result.size, Digest: digest}, nil
 }
 
-// countingWriter counts the bytes written through it.
-type countingWriter struct {
-	w io.Writer
-	n int64
+// storedBlob is what storeBlob wrote.
+type storedBlob struct {
+	digest Digest
+	size   int64
+	err    error
 }
 
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
-}
-
-// importedBlobs is the Source of an imported image: its config, from
-// memory, and its layer, from the temporary file.
-type importedBlobs struct {
-	config []byte
-	layer  *importedLayer
-}
-
-func (b importedBlobs) OpenBlob(_ context.Context, desc Descriptor) (io.ReadCloser, error) {
-	switch desc.Digest {
-	case DigestOf(b.config):
-		return io.NopCloser(bytes.NewReader(b.config)), nil
-	case b.layer.desc.Digest:
-		return os.Open(b.layer.path)
+// storeBlob copies the pipe into the blob file and hashes it on the way.
+// If that fails, the pipe fails too, and so does the Unpack that feeds it.
+func storeBlob(pr *io.PipeReader, blob *os.File) storedBlob {
+	hash := sha256.New()
+	// Read in pieces as big as Unpack's, so that one read takes all that
+	// one write of the pipe gives, and the writer goes back to its work.
+	size, err := io.CopyBuffer(io.MultiWriter(blob, hash), pr, make([]byte, 1<<20))
+	if err == nil {
+		err = blob.Close()
 	}
-	return nil, fmt.Errorf("blob %s: not part of the imported image", desc.Digest)
+	pr.CloseWithError(err)
+	return storedBlob{digest: sha256Digest(hash.Sum(nil)), size: size, err: err}
+}
+
+// contextReader reads from r until ctx is done, so that a long import
+// stops soon after Ctrl-C.
+type contextReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c contextReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// importedConfig is the Source of an imported image: it serves the
+// config, from memory. The layer is in the store already.
+type importedConfig []byte
+
+func (c importedConfig) OpenBlob(_ context.Context, desc Descriptor) (io.ReadCloser, error) {
+	if desc.Digest != DigestOf(c) {
+		return nil, fmt.Errorf("blob %s: not part of the imported image", desc.Digest)
+	}
+	return io.NopCloser(bytes.NewReader(c)), nil
 }

@@ -4,7 +4,7 @@
 // Package registry pulls images from a registry that speaks the OCI
 // distribution API (Docker Hub, Debian's docker-registry, ...): the
 // manifests and blobs of one repository, without a login, over HTTPS or,
-// for a registry on this machine or a private network, plain HTTP.
+// for a registry on this machine, plain HTTP.
 package registry
 
 import (
@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/mydocker/mydocker/chapters/05-images/internal/image"
 )
@@ -23,41 +24,52 @@ type Repository struct {
 	name   string // e.g. library/busybox
 	client *http.Client
 	token  string // the bearer token, once the registry has asked for one
+
+	// How long to wait before the first retry (doubled for each next
+	// one), how to wait, and how long a body may send nothing: fields,
+	// so that the tests need not wait.
+	retryDelay   time.Duration
+	wait         func(ctx context.Context, d time.Duration) error
+	stallTimeout time.Duration
 }
 
 // NewRepository returns the repository of ref. It speaks plain HTTP when
-// insecure is set or the registry is local (see isLocal), HTTPS otherwise.
+// insecure is set or the registry is on this machine (see isLoopback),
+// HTTPS otherwise.
 func NewRepository(ref image.Reference, insecure bool) *Repository {
 	host := ref.Registry
 	if host == "docker.io" {
 		host = "registry-1.docker.io" // Docker Hub's API
 	}
 	scheme := "https"
-	if insecure || isLocal(host) {
+	if insecure || isLoopback(host) {
 		scheme = "http"
 	}
 	return &Repository{
-		url:    scheme + "://" + host + "/v2/" + ref.Repository,
-		name:   ref.Repository,
-		client: http.DefaultClient,
+		url:          scheme + "://" + host + "/v2/" + ref.Repository,
+		name:         ref.Repository,
+		client:       newClient(),
+		retryDelay:   500 * time.Millisecond,
+		wait:         sleep,
+		stallTimeout: 60 * time.Second,
 	}
 }
 
-// isLocal says whether a registry's host (with or without a port) is this
-// machine or on a private network: localhost and *.localhost, a loopback
-// address (127.0.0.0/8, ::1) or a private one (10/8, 172.16/12,
-// 192.168/16, fc00::/7). Registries there often have no TLS certificate,
-// and the bytes do not cross the internet.
-func isLocal(host string) bool {
+// isLoopback says whether a host (with or without a port) is this
+// machine: localhost and *.localhost, or a loopback address (127.0.0.0/8,
+// ::1). As in Docker, only these get plain HTTP without --insecure: the
+// bytes never leave the machine. A private address (10/8, 192.168/16, ...)
+// is another machine, and the network between may not be trusted.
+func isLoopback(host string) bool {
 	if i := strings.LastIndex(host, ":"); i > strings.LastIndex(host, "]") {
 		host = host[:i] // the port
 	}
-	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	host = strings.ToLower(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"))
 	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
 		return true
 	}
 	addr, err := netip.ParseAddr(host)
-	return err == nil && (addr.IsLoopback() || addr.IsPrivate())
+	return err == nil && addr.Unmap().IsLoopback()
 }
 
 // get sends a GET for url. If the registry answers 401 with a Bearer
@@ -84,9 +96,9 @@ func (r *Repository) get(ctx context.Context, url, accept string) (*http.Respons
 	return resp, nil
 }
 
-// send sends one GET, with the token if there is one. The HTTP client
-// follows redirects (Docker Hub sends blobs from a CDN), and leaves the
-// Authorization header behind when one leads to another host.
+// send sends a GET, with the token if there is one, and sends it again
+// when the registry says to try later (see do). The client follows
+// redirects (Docker Hub sends blobs from a CDN) as checkRedirect allows.
 func (r *Repository) send(ctx context.Context, url, accept string) (*http.Response, error) {
 	req, err := newRequest(ctx, url)
 	if err != nil {
@@ -98,7 +110,7 @@ func (r *Repository) send(ctx context.Context, url, accept string) (*http.Respon
 	if r.token != "" {
 		req.Header.Set("Authorization", "Bearer "+r.token)
 	}
-	return r.client.Do(req)
+	return r.do(r.client, req)
 }
 
 func newRequest(ctx context.Context, url string) (*http.Request, error) {

@@ -12,11 +12,13 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/mydocker/mydocker/chapters/05-images/internal/image"
 )
@@ -24,7 +26,8 @@ import (
 // These tests talk to registries made with httptest on 127.0.0.1: the
 // protocol's logic, with no other network and no DNS.
 
-// testRepository returns the repository name of the registry srv.
+// testRepository returns the repository name of the registry srv, which
+// dials only loopback (see loopbackOnly) and retries without waiting.
 func testRepository(t *testing.T, srv *httptest.Server, name string) *Repository {
 	t.Helper()
 	u, err := url.Parse(srv.URL)
@@ -35,7 +38,32 @@ func testRepository(t *testing.T, srv *httptest.Server, name string) *Repository
 	if err != nil {
 		t.Fatal(err)
 	}
-	return NewRepository(ref, false) // 127.0.0.1: plain HTTP
+	repo := NewRepository(ref, false) // 127.0.0.1: plain HTTP
+	transport := repo.client.Transport.(*http.Transport)
+	transport.DialContext = loopbackOnly(t, nil)
+	if srv.TLS != nil { // an httptest.NewTLSServer: HTTPS, with its certificate trusted
+		repo.url = srv.URL + "/v2/" + name
+		transport.TLSClientConfig = srv.Client().Transport.(*http.Transport).TLSClientConfig.Clone()
+	}
+	repo.wait = func(context.Context, time.Duration) error { return nil }
+	return repo
+}
+
+// loopbackOnly returns a dialer that connects to loopback addresses, and
+// to the names in names as the addresses they map to, and fails the test
+// on anything else: no name is looked up, nothing else is contacted.
+func loopbackOnly(t *testing.T, names map[string]string) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if to, ok := names[addr]; ok {
+			addr = to
+		}
+		host, _, _ := net.SplitHostPort(addr)
+		if ip, err := netip.ParseAddr(host); err != nil || !ip.IsLoopback() {
+			t.Errorf("dialled %s; the tests dial only loopback", addr)
+			return nil, errors.New("not loopback")
+		}
+		return (&net.Dialer{}).DialContext(ctx, network, addr)
+	}
 }
 
 // testManifest is an image manifest of one layer, and that layer.
@@ -171,6 +199,23 @@ func TestIndexGivesThisMachinesImage(t *testing.T) {
 	}
 }
 
+func TestMediaType(t *testing.T) {
+	tests := []struct {
+		name, data, contentType, want string
+	}{
+		{"the field", `{"mediaType": "` + image.MediaTypeDockerList + `"}`, image.MediaTypeOCIManifest, image.MediaTypeDockerList},
+		{"the header", `{"layers": []}`, image.MediaTypeDockerManifest + "; charset=utf-8", image.MediaTypeDockerManifest},
+		{"an index served as JSON", `{"schemaVersion": 2, "manifests": []}`, "application/json", image.MediaTypeOCIIndex},
+		{"a manifest served as JSON", `{"schemaVersion": 2, "layers": []}`, "application/json", "application/json"},
+		{"not JSON", `<html>`, "text/html", "text/html"},
+	}
+	for _, tt := range tests {
+		if got := mediaType([]byte(tt.data), tt.contentType); got != tt.want {
+			t.Errorf("%s: mediaType = %q; want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
 func TestChoosePlatform(t *testing.T) {
 	index := func(platforms ...string) []byte {
 		var entries []image.Descriptor
@@ -292,8 +337,8 @@ func TestRegistryErrors(t *testing.T) {
 			t.Errorf("%s:%s: error %v; want an *Error", tt.repo, tt.tag, err)
 			continue
 		}
-		if rerr.Code != tt.code || (tt.codes != nil && !rerr.HasCode(tt.codes...)) || !strings.HasSuffix(err.Error(), tt.message) {
-			t.Errorf("%s:%s: %d %v %q; want %d %v ...%q", tt.repo, tt.tag, rerr.Code, rerr.Codes, err, tt.code, tt.codes, tt.message)
+		if rerr.StatusCode != tt.code || (tt.codes != nil && !rerr.HasCode(tt.codes...)) || !strings.HasSuffix(err.Error(), tt.message) {
+			t.Errorf("%s:%s: %d %v %q; want %d %v ...%q", tt.repo, tt.tag, rerr.StatusCode, rerr.Codes, err, tt.code, tt.codes, tt.message)
 		}
 	}
 }
@@ -319,16 +364,8 @@ func TestRedirectToAnotherHostDropsTheToken(t *testing.T) {
 
 	repo := testRepository(t, reg, "app")
 	repo.token = "s3cret"
-	// The client dials the registry's address as it is, and the CDN's
-	// name to the CDN server: no name is looked up.
-	repo.client = &http.Client{Transport: &http.Transport{
-		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			if strings.HasPrefix(addr, "cdn.test:") {
-				addr = cdn.Listener.Addr().String()
-			}
-			return (&net.Dialer{}).DialContext(ctx, network, addr)
-		},
-	}}
+	// The client dials the CDN's name to the CDN server.
+	repo.client.Transport.(*http.Transport).DialContext = loopbackOnly(t, map[string]string{"cdn.test:80": cdn.Listener.Addr().String()})
 	if got := readBlob(t, repo, image.Descriptor{Size: int64(len(blob)), Digest: image.DigestOf(blob)}); got != string(blob) {
 		t.Errorf("blob = %q; want %q, from the CDN", got, blob)
 	}
@@ -362,10 +399,12 @@ func TestSchemeAndHost(t *testing.T) {
 		{"127.0.0.1:5000/app", false, "http://127.0.0.1:5000/v2/app"},
 		{"127.0.0.2:5000/app", false, "http://127.0.0.2:5000/v2/app"},
 		{"[::1]:5000/app", false, "http://[::1]:5000/v2/app"},
-		{"10.1.2.3:5000/app", false, "http://10.1.2.3:5000/v2/app"},
-		{"172.16.0.1/app", false, "http://172.16.0.1/v2/app"},
-		{"172.32.0.1/app", false, "https://172.32.0.1/v2/app"},
-		{"192.168.1.10:5000/app", false, "http://192.168.1.10:5000/v2/app"},
+		// A private address is another machine: HTTPS, as in Docker.
+		{"10.1.2.3:5000/app", false, "https://10.1.2.3:5000/v2/app"},
+		{"172.16.0.1/app", false, "https://172.16.0.1/v2/app"},
+		{"192.168.1.10:5000/app", false, "https://192.168.1.10:5000/v2/app"},
+		{"192.168.1.10:5000/app", true, "http://192.168.1.10:5000/v2/app"},
+		{"[fd00::1]:5000/app", false, "https://[fd00::1]:5000/v2/app"},
 		{"8.8.8.8/app", false, "https://8.8.8.8/v2/app"},
 		{"localhost.example.com/app", false, "https://localhost.example.com/v2/app"},
 	}

@@ -28,10 +28,10 @@ import (
 type Progress func(layer Digest, status string, done, total int64)
 
 // A Source serves the blobs of an image that Add copies into the store: a
-// repository of a registry, or the files that Import has just made.
+// repository of a registry, or the config that Import has just made.
 type Source interface {
 	// OpenBlob opens the blob that desc points to: the config, or a layer
-	// as the manifest lists it, compressed.
+	// as the manifest lists it, compressed or not.
 	OpenBlob(ctx context.Context, desc Descriptor) (io.ReadCloser, error)
 }
 
@@ -44,24 +44,38 @@ const maxConfigSize = 8 << 20
 // blobs it does not have yet, unpacks every new layer once, and only then
 // records the image in the index. If anything fails, what was copied for
 // it is removed again.
-func (s *Store) Add(ctx context.Context, rawManifest []byte, src Source, names []string, progress Progress) (added *Image, err error) {
+func (s *Store) Add(ctx context.Context, rawManifest []byte, src Source, names []string, progress Progress) (*Image, error) {
+	var added *Image
+	err := s.change(func() (err error) {
+		added, err = s.add(ctx, rawManifest, src, names, progress)
+		return err
+	})
+	return added, err
+}
+
+// change calls fn with the store locked, so that one command at a time
+// changes it. If fn fails, what it wrote goes again: every blob and layer
+// that no image in the index refers to, but the layers that were here
+// before, which an image or a running container may use.
+func (s *Store) change(fn func() error) error {
 	lock, err := s.lock()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer lock.Close()
-	// If Add fails, what it copied goes again; layers that were here
-	// before stay, whether an image or a running container uses them.
 	before, err := s.layerDirs()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	defer func() {
-		if err != nil {
-			s.collectGarbage(before)
-		}
-	}()
+	if err := fn(); err != nil {
+		s.collectGarbage(before)
+		return err
+	}
+	return nil
+}
 
+// add is Add, with the store locked.
+func (s *Store) add(ctx context.Context, rawManifest []byte, src Source, names []string, progress Progress) (*Image, error) {
 	manifest, err := parseManifest(rawManifest)
 	if err != nil {
 		return nil, err
@@ -92,7 +106,7 @@ func (s *Store) Add(ctx context.Context, rawManifest []byte, src Source, names [
 		return nil, err
 	}
 	// An OCI manifest may leave its media type out; Docker's may not.
-	if err := s.tag(manifestDigest, cmp.Or(manifest.MediaType, MediaTypeOCIManifest), names); err != nil {
+	if err := s.tag(manifestDigest, cmp.Or(manifest.MediaType, MediaTypeOCIManifest), manifest.Config.Digest, names); err != nil {
 		return nil, err
 	}
 	return s.load(manifestDigest)
@@ -170,7 +184,8 @@ func (s *Store) layerDirs() (map[string]bool, error) {
 	return dirs, nil
 }
 
-// copyLayer writes a layer's compressed blob into the layout, unless it is there.
+// copyLayer writes a layer's blob, as the manifest lists it, into the
+// layout, unless it is there.
 func (s *Store) copyLayer(ctx context.Context, src Source, layer Descriptor, progress Progress) error {
 	if _, err := os.Stat(s.blobPath(layer.Digest)); err == nil {
 		progress(layer.Digest, "Already exists", layer.Size, layer.Size)
@@ -194,21 +209,15 @@ func (s *Store) copyLayer(ctx context.Context, src Source, layer Descriptor, pro
 // containers use it. The diff ID is the digest of the uncompressed tar,
 // checked here as it is read.
 func (s *Store) unpackLayer(digest, diffID Digest, progress Progress) error {
-	final := filepath.Join(s.layers, diffID.Hex())
-	if _, err := os.Stat(final); err == nil {
+	if _, err := os.Stat(filepath.Join(s.layers, diffID.Hex())); err == nil {
 		return nil
 	}
 	progress(digest, "Extracting", 0, -1)
-	// Unpack beside the final place and rename, so that a layer directory
-	// is either complete or absent.
-	tmp, err := os.MkdirTemp(s.layers, ".unpack-")
+	tmp, err := s.newUnpackDir()
 	if err != nil {
 		return fmt.Errorf("unpack layer %s: %w", digest, err)
 	}
 	defer os.RemoveAll(tmp)
-	if err := os.Mkdir(filepath.Join(tmp, "fs"), 0o755); err != nil {
-		return fmt.Errorf("unpack layer %s: %w", digest, err)
-	}
 	blob, err := os.Open(s.blobPath(digest))
 	if err != nil {
 		return fmt.Errorf("unpack layer %s: %w", digest, err)
@@ -219,25 +228,61 @@ func (s *Store) unpackLayer(digest, diffID Digest, progress Progress) error {
 		return fmt.Errorf("unpack layer %s: %w", digest, err)
 	}
 	hash := sha256.New()
-	tee := io.TeeReader(tarStream, hash)
-	stats, err := archive.Unpack(tee, filepath.Join(tmp, "fs"))
+	stats, err := unpackAll(io.TeeReader(tarStream, hash), tmp)
 	if err != nil {
-		return fmt.Errorf("unpack layer %s: %w", digest, err)
-	}
-	if _, err := io.Copy(io.Discard, tee); err != nil { // the tar's end padding counts too
 		return fmt.Errorf("unpack layer %s: %w", digest, err)
 	}
 	if got := sha256Digest(hash.Sum(nil)); got != diffID {
 		return fmt.Errorf("layer %s is corrupt: its contents hash to %s, not to its diff ID %s", digest, got, diffID)
 	}
-	if err := os.WriteFile(filepath.Join(tmp, "size"), []byte(strconv.FormatInt(stats.Bytes, 10)), 0o600); err != nil {
-		return fmt.Errorf("unpack layer %s: %w", digest, err)
-	}
-	if err := os.Rename(tmp, final); err != nil {
+	if err := s.placeLayer(tmp, diffID, stats.Bytes); err != nil {
 		return fmt.Errorf("unpack layer %s: %w", digest, err)
 	}
 	progress(digest, "Pull complete", stats.Bytes, stats.Bytes)
 	return nil
+}
+
+// newUnpackDir makes a temporary directory beside the layers, with an
+// empty fs in it, to unpack a layer into. The layer is renamed into place
+// when complete, so that a layer directory is either complete or absent;
+// the caller removes the temporary directory in any case.
+func (s *Store) newUnpackDir() (string, error) {
+	tmp, err := os.MkdirTemp(s.layers, ".unpack-")
+	if err != nil {
+		return "", err
+	}
+	if err := os.Mkdir(filepath.Join(tmp, "fs"), 0o755); err != nil {
+		os.RemoveAll(tmp)
+		return "", err
+	}
+	return tmp, nil
+}
+
+// unpackAll unpacks the tar stream r into tmp/fs, and reads r to its
+// end: the zero blocks after the tar's last entry are part of the tar, and
+// of its digest, which whoever reads r through a hash computes.
+func unpackAll(r io.Reader, tmp string) (archive.Stats, error) {
+	stats, err := archive.Unpack(r, filepath.Join(tmp, "fs"))
+	if err != nil {
+		return stats, err
+	}
+	_, err = io.Copy(io.Discard, r)
+	return stats, err
+}
+
+// placeLayer records the size of the layer unpacked in tmp and renames tmp
+// to the layer's place, <root>/layers/<diff ID>. If a layer of that diff
+// ID is there already, it stays, and tmp is left for the caller to remove:
+// containers may be using that directory.
+func (s *Store) placeLayer(tmp string, diffID Digest, size int64) error {
+	final := filepath.Join(s.layers, diffID.Hex())
+	if _, err := os.Stat(final); err == nil {
+		return nil
+	}
+	if err := os.WriteFile(filepath.Join(tmp, "size"), []byte(strconv.FormatInt(size, 10)), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, final)
 }
 
 // decompress returns the tar inside a layer blob, gunzipped if need be.

@@ -22,6 +22,7 @@ const (
 	MediaTypeOCIConfig      = "application/vnd.oci.image.config.v1+json"
 	MediaTypeDockerConfig   = "application/vnd.docker.container.image.v1+json"
 	MediaTypeDockerLayer    = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+	MediaTypeOCILayer       = "application/vnd.oci.image.layer.v1.tar" // uncompressed: its digest is its diff ID
 )
 
 // Digest names content by its hash, e.g. "sha256:e258...". Every blob of

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -207,16 +208,116 @@ func TestImportPlainAndGzippedShareTheLayer(t *testing.T) {
 	if entries, _ := os.ReadDir(filepath.Join(root, "layers")); len(entries) != 1 {
 		t.Errorf("%d layer directories; want 1, shared", len(entries))
 	}
-	manifest, err := store.readManifest(plain.Manifest)
+	for _, img := range []*Image{plain, gzipped} {
+		manifest, err := store.readManifest(img.Manifest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if manifest.MediaType != MediaTypeOCIManifest || manifest.Config.MediaType != MediaTypeOCIConfig || manifest.Layers[0].MediaType != MediaTypeOCILayer {
+			t.Errorf("manifest media types %s, %s, %s; want OCI's, with an uncompressed layer", manifest.MediaType, manifest.Config.MediaType, manifest.Layers[0].MediaType)
+		}
+		// The blob is the tar itself, gunzipped if need be: its digest is
+		// the sha256 of the tar, which is also its diff ID.
+		desc := manifest.Layers[0]
+		if desc.Digest != DigestOf(layer) || desc.Size != int64(len(layer)) {
+			t.Errorf("layer blob %s of %d bytes; want %s, the tar's digest, and %d bytes", desc.Digest, desc.Size, DigestOf(layer), len(layer))
+		}
+		if blob, err := os.ReadFile(store.blobPath(desc.Digest)); err != nil || !bytes.Equal(blob, layer) {
+			t.Errorf("the layer blob is not the tar: %v", err)
+		}
+	}
+}
+
+// TestImportHashesTheWholeTar: the zero blocks after the last entry, and
+// any padding after them, are part of the tar and of its digest.
+func TestImportHashesTheWholeTar(t *testing.T) {
+	requireRoot(t, "unpack a layer with its owners")
+	store, err := Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if manifest.MediaType != MediaTypeDockerManifest || manifest.Config.MediaType != MediaTypeDockerConfig || manifest.Layers[0].MediaType != MediaTypeDockerLayer {
-		t.Errorf("manifest media types %s, %s, %s; want Docker's", manifest.MediaType, manifest.Config.MediaType, manifest.Layers[0].MediaType)
+	padded := append(testTar(t), make([]byte, 10240)...) // tar pads to a record of 10 KiB
+	img, err := store.Import(context.Background(), bytes.NewReader(padded), "", nil)
+	if err != nil {
+		t.Fatalf("Import: %v", err)
 	}
-	blob, err := os.ReadFile(store.blobPath(manifest.Layers[0].Digest))
-	if err != nil || !bytes.HasPrefix(blob, []byte{0x1f, 0x8b}) {
-		t.Errorf("the layer blob of a plain tar is not gzipped: %v", err)
+	if got := img.Config.RootFS.DiffIDs[0]; got != DigestOf(padded) {
+		t.Errorf("diff ID %s; want %s, the digest of all the input", got, DigestOf(padded))
+	}
+}
+
+func TestImportUnpacksALayerOnce(t *testing.T) {
+	requireRoot(t, "unpack a layer with its owners")
+	root := t.TempDir()
+	store, err := Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	layer := testTar(t)
+	first, err := store.Import(context.Background(), bytes.NewReader(layer), "", []string{"docker.io/library/first:latest"})
+	if err != nil {
+		t.Fatalf("Import: %v", err)
+	}
+	hello := filepath.Join(first.Layers[0], "hello")
+	before, err := os.Stat(hello)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := store.Import(context.Background(), bytes.NewReader(layer), "", []string{"docker.io/library/second:latest"})
+	if err != nil {
+		t.Fatalf("second Import: %v", err)
+	}
+	// The second unpacking was thrown away: the first layer's files are
+	// the ones that stay, which containers may be using.
+	after, err := os.Stat(hello)
+	if err != nil || !os.SameFile(before, after) || second.Layers[0] != first.Layers[0] {
+		t.Errorf("the second import replaced the layer: %v", err)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(root, "layers")); len(entries) != 1 {
+		t.Errorf("%d entries in layers; want the one layer", len(entries))
+	}
+	if entries, _ := os.ReadDir(filepath.Join(root, "images", "blobs", "sha256")); len(entries) != 5 {
+		t.Errorf("%d blobs; want 5: one layer, and a config and a manifest for each image", len(entries))
+	}
+}
+
+func TestImportLeavesNothingWhenItFails(t *testing.T) {
+	requireRoot(t, "unpack a layer with its owners")
+	layer := testTar(t)
+	var escape bytes.Buffer
+	tw := tar.NewWriter(&escape)
+	tw.WriteHeader(&tar.Header{Name: "ok", Mode: 0o644, Size: 2})
+	tw.Write([]byte("ok"))
+	tw.WriteHeader(&tar.Header{Name: "../../escape", Mode: 0o644})
+	tw.Close()
+	var corruptGzip bytes.Buffer
+	zw := gzip.NewWriter(&corruptGzip)
+	zw.Write(layer)
+	zw.Close()
+	corruptGzip.Bytes()[corruptGzip.Len()-5]++ // the CRC at the end: the tar itself reads well
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, tt := range []struct {
+		name    string
+		ctx     context.Context
+		input   []byte
+		message string
+	}{
+		{"an entry that climbs out", context.Background(), escape.Bytes(), "climbs out of the layer"},
+		{"a truncated tar", context.Background(), layer[:520], "unexpected EOF"},
+		{"a gzip stream with a wrong checksum", context.Background(), corruptGzip.Bytes(), "invalid checksum"},
+		{"a cancelled import", cancelled, layer, "context canceled"},
+	} {
+		root := t.TempDir()
+		store, err := Open(root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = store.Import(tt.ctx, bytes.NewReader(tt.input), "", []string{"docker.io/library/x:latest"})
+		if err == nil || !strings.Contains(err.Error(), tt.message) {
+			t.Errorf("Import of %s: error %v; want %q", tt.name, err, tt.message)
+		}
+		requireEmpty(t, root)
 	}
 }
 
@@ -245,4 +346,186 @@ func requireRoot(t *testing.T, why string) {
 		t.Fatalf("needs root to %s, and MYDOCKER_E2E=1 forbids skipping", why)
 	}
 	t.Skipf("needs root to %s", why)
+}
+
+// putImage records an image in the store without unpacking anything: its
+// config (made different by comment), its manifest and its names. Lookup
+// needs no more.
+func putImage(t *testing.T, store *Store, comment string, names ...string) *Image {
+	t.Helper()
+	config, err := json.Marshal(ConfigFile{OS: "linux", History: []History{{Comment: comment}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	manifest, err := json.Marshal(Manifest{
+		SchemaVersion: 2,
+		MediaType:     MediaTypeOCIManifest,
+		Config:        Descriptor{MediaType: MediaTypeOCIConfig, Size: int64(len(config)), Digest: DigestOf(config)},
+		Layers:        []Descriptor{},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.writeBlob(DigestOf(config), config); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.writeBlob(DigestOf(manifest), manifest); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.tag(DigestOf(manifest), MediaTypeOCIManifest, DigestOf(config), names); err != nil {
+		t.Fatal(err)
+	}
+	return &Image{Manifest: DigestOf(manifest), ID: DigestOf(config)}
+}
+
+// withoutIDs rewrites index.json as mydocker wrote it before it recorded
+// image IDs there.
+func withoutIDs(t *testing.T, store *Store) {
+	t.Helper()
+	index, err := store.readIndex()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, desc := range index.Manifests {
+		delete(desc.Annotations, idAnnotation)
+	}
+	if err := store.writeIndex(index); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLookup(t *testing.T) {
+	for _, old := range []bool{false, true} {
+		store, err := Open(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		busybox := putImage(t, store, "busybox", "docker.io/library/busybox:latest", "docker.io/library/busybox:copy")
+		app := putImage(t, store, "app", "registry.lab/app:1")
+		untagged := putImage(t, store, "untagged")
+		// An image whose name is the start of another's ID.
+		prefix := app.ID.Hex()[:6]
+		named := putImage(t, store, "named", "docker.io/library/"+prefix+":latest")
+		if old {
+			withoutIDs(t, store)
+		}
+		for _, tt := range []struct {
+			nameOrID string
+			want     *Image
+		}{
+			{"busybox", busybox},
+			{"busybox:copy", busybox},
+			{"docker.io/library/busybox:latest", busybox},
+			{"registry.lab/app:1", app},
+			{untagged.ID.Hex()[:12], untagged},
+			{string(untagged.ID), untagged},
+			{"sha256:" + app.ID.Hex()[:4], app},
+			{prefix, named},         // a name wins over an ID prefix...
+			{app.ID.Hex()[:7], app}, // ...and a longer prefix is no name
+		} {
+			img, err := store.Lookup(tt.nameOrID)
+			if err != nil {
+				t.Errorf("Lookup(%q) (old index %v): %v", tt.nameOrID, old, err)
+				continue
+			}
+			if img.Manifest != tt.want.Manifest || img.ID != tt.want.ID {
+				t.Errorf("Lookup(%q) (old index %v) = image %s; want %s", tt.nameOrID, old, img.ID, tt.want.ID)
+			}
+		}
+		img, err := store.Lookup("busybox")
+		if err != nil || !slices.Equal(img.Names, []string{"docker.io/library/busybox:latest", "docker.io/library/busybox:copy"}) {
+			t.Errorf("Lookup(busybox).Names = %v, %v; want both its names", img.Names, err)
+		}
+		for nameOrID, message := range map[string]string{
+			"nothing":  `image "nothing": no such image: see the images here with mydocker images`,
+			"abc":      `image "abc": no such image`, // too short to be an ID prefix
+			"BAD NAME": `invalid image name "BAD NAME"`,
+		} {
+			if _, err := store.Lookup(nameOrID); err == nil || !strings.Contains(err.Error(), message) {
+				t.Errorf("Lookup(%q) (old index %v): error %v; want %q", nameOrID, old, err, message)
+			}
+		}
+	}
+}
+
+func TestLookupByIDPrefixThatIsAmbiguous(t *testing.T) {
+	store, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Find two comments that give configs whose IDs share their first four
+	// hex digits (a few hundred tries, by the birthday paradox), and store
+	// those two images.
+	firstWith := map[string]string{} // ID prefix -> the comment that gave it
+	for i := 0; ; i++ {
+		comment := fmt.Sprint(i)
+		config, err := json.Marshal(ConfigFile{OS: "linux", History: []History{{Comment: comment}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		prefix := DigestOf(config).Hex()[:4]
+		if other, ok := firstWith[prefix]; ok {
+			putImage(t, store, other)
+			putImage(t, store, comment)
+			_, err := store.Lookup(prefix)
+			if err == nil || !strings.Contains(err.Error(), `image ID "`+prefix+`" is ambiguous: give more of it`) {
+				t.Errorf("Lookup of an ID prefix of two images: error %v; want it ambiguous", err)
+			}
+			return
+		}
+		firstWith[prefix] = comment
+	}
+}
+
+// TestLookupReadsOneImage: with the IDs in index.json, Lookup opens the
+// manifest and config of the image it finds, and no other image's.
+func TestLookupReadsOneImage(t *testing.T) {
+	store, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wanted := putImage(t, store, "wanted", "docker.io/library/wanted:latest")
+	other := putImage(t, store, "other", "docker.io/library/other:latest")
+	if err := os.Remove(store.blobPath(other.Manifest)); err != nil {
+		t.Fatal(err)
+	}
+	for _, nameOrID := range []string{"wanted", wanted.ID.Hex()[:12]} {
+		if img, err := store.Lookup(nameOrID); err != nil || img.ID != wanted.ID {
+			t.Errorf("Lookup(%q) with another image's manifest gone: %v, %v; want the image, unbothered", nameOrID, img, err)
+		}
+	}
+	// An index written before the IDs were in it needs every manifest to
+	// find an ID, and says so when one is missing.
+	withoutIDs(t, store)
+	if _, err := store.Lookup(wanted.ID.Hex()[:12]); err == nil || !strings.Contains(err.Error(), "read image manifest "+string(other.Manifest)) {
+		t.Errorf("Lookup by ID in an old index with a manifest gone: error %v; want one that names it", err)
+	}
+	if img, err := store.Lookup("wanted"); err != nil || img.ID != wanted.ID {
+		t.Errorf("Lookup by name in an old index: %v, %v", img, err)
+	}
+}
+
+// TestStoreBlobFailureStopsTheUnpack: when the blob cannot be written, the
+// pipe fails, and so does whatever feeds it, instead of waiting forever.
+func TestStoreBlobFailureStopsTheUnpack(t *testing.T) {
+	blob, err := os.CreateTemp(t.TempDir(), "blob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blob.Close() // every write fails
+	pr, pw := io.Pipe()
+	stored := make(chan storedBlob, 1)
+	go func() { stored <- storeBlob(pr, blob) }()
+	var writeErr error
+	for range 10 { // the first write may be read before the blob fails
+		if _, writeErr = pw.Write([]byte("data")); writeErr != nil {
+			break
+		}
+	}
+	if writeErr == nil {
+		t.Error("writes to the pipe still succeed after the blob failed")
+	}
+	if result := <-stored; result.err == nil {
+		t.Error("storeBlob into a closed file succeeded")
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 )
@@ -38,8 +39,15 @@ func bearerChallenge(resp *http.Response) (string, bool) {
 func (r *Repository) fetchToken(ctx context.Context, challenge string) error {
 	params := challengeParams(challenge)
 	realm, err := url.Parse(params["realm"])
-	if err != nil || (realm.Scheme != "https" && realm.Scheme != "http") {
+	if err != nil || (realm.Scheme != "https" && realm.Scheme != "http") || realm.Host == "" {
 		return fmt.Errorf("the registry sent a token realm that is not a URL: %q", params["realm"])
+	}
+	registry, err := url.Parse(r.url)
+	if err != nil {
+		return err
+	}
+	if err := checkRealm(realm, registry); err != nil {
+		return err
 	}
 	query := realm.Query()
 	if params["service"] != "" {
@@ -52,28 +60,72 @@ func (r *Repository) fetchToken(ctx context.Context, challenge string) error {
 	if err != nil {
 		return err
 	}
-	resp, err := r.client.Do(req)
+	// A redirect of the token request must pass the same check: else
+	// the realm could be a public server that redirects inside.
+	client := *r.client
+	client.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if err := checkRealm(req.URL, registry); err != nil {
+			return err
+		}
+		return checkRedirect(req, via)
+	}
+	resp, err := r.do(&client, req)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return responseError(realm.String(), resp)
+		return responseError(realm.Redacted(), resp)
 	}
 	// The distribution spec's token servers send "token"; OAuth 2 ones
-	// send "access_token"; many send both.
-	var answer struct {
-		Token       string `json:"token"`
-		AccessToken string `json:"access_token"`
-	}
+	// send "access_token"; many send both. A map, not a struct: Go would
+	// match a struct's fields without regard to case, and take the
+	// "Token" of an answer that is not from a token server at all.
+	var answer map[string]any
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&answer); err != nil {
 		return fmt.Errorf("read the token from %s: %w", realm.Redacted(), err)
 	}
-	r.token = cmp.Or(answer.Token, answer.AccessToken)
+	token, _ := answer["token"].(string)
+	accessToken, _ := answer["access_token"].(string)
+	r.token = cmp.Or(token, accessToken)
 	if r.token == "" {
 		return fmt.Errorf("the token service %s sent no token", realm.Redacted())
 	}
 	return nil
+}
+
+// checkRealm refuses a token realm that would make mydocker fetch what it
+// should not, and send the answer back to the registry as a token
+// (server-side request forgery): plain HTTP when the registry speaks
+// HTTPS, where anyone on the way could read or change the token; and an
+// address of this machine or its networks (loopback, private, link-local
+// such as a cloud's metadata service at 169.254.169.254), unless the
+// realm is the registry's own host and port.
+func checkRealm(realm, registry *url.URL) error {
+	if realm.Scheme != "https" && !(realm.Scheme == "http" && registry.Scheme == "http") {
+		return fmt.Errorf("refused the token realm %s: the registry speaks HTTPS, the realm does not", realm.Redacted())
+	}
+	if hostPort(realm) != hostPort(registry) && isInternal(realm) {
+		return fmt.Errorf("refused the token realm %s: it is on an internal address, and not the registry's", realm.Redacted())
+	}
+	return nil
+}
+
+// isInternal says whether a URL's host is this machine or on its networks:
+// see isLoopback; a private address (10/8, 172.16/12, 192.168/16,
+// fc00::/7); a link-local one (169.254/16, fe80::/10); or 0.0.0.0 and ::,
+// which reach this machine. A host name is not looked up, so a name that
+// leads to such an address passes.
+func isInternal(u *url.URL) bool {
+	if isLoopback(u.Host) {
+		return true
+	}
+	addr, err := netip.ParseAddr(u.Hostname())
+	if err != nil {
+		return false
+	}
+	addr = addr.Unmap() // ::ffff:10.0.0.1 is 10.0.0.1
+	return addr.IsPrivate() || addr.IsLinkLocalUnicast() || addr.IsLinkLocalMulticast() || addr.IsUnspecified()
 }
 
 // challengeParams reads the parameters of a challenge: key="value" pairs
