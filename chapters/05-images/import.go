@@ -37,11 +37,17 @@ func newImportCommand(global *globalOptions) *cobra.Command {
 				}
 				names = []string{image.FullName(ref)}
 			}
+			// Ctrl-C or SIGTERM stops the import, which then removes what
+			// it wrote. stop makes the next one end mydocker at once, as an
+			// uncaught signal does; the next rmi removes what that leaves.
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, unix.SIGTERM)
+			defer stop()
+			context.AfterFunc(ctx, stop)
 			store, err := image.Open(global.root)
 			if err != nil {
 				return err
 			}
-			img, err := importTarball(store, args[0], names)
+			img, err := importTarball(ctx, store, args[0], names)
 			if err != nil {
 				return err
 			}
@@ -52,8 +58,9 @@ func newImportCommand(global *globalOptions) *cobra.Command {
 }
 
 // importTarball stores the tarball (plain or gzip-compressed) at path, or
-// on standard input for "-", as an image of one layer.
-func importTarball(store *image.Store, path string, names []string) (*image.Image, error) {
+// on standard input for "-", as an image of one layer, unless ctx is
+// cancelled first.
+func importTarball(ctx context.Context, store *image.Store, path string, names []string) (*image.Image, error) {
 	var in io.Reader = os.Stdin
 	comment := "imported from standard input"
 	if path != "-" {
@@ -71,15 +78,14 @@ func importTarball(store *image.Store, path string, names []string) (*image.Imag
 		defer f.Close()
 		in, comment = f, "imported from "+filepath.Base(path)
 	}
-	// Ctrl-C or SIGTERM stops the import, which then removes what it wrote.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, unix.SIGTERM)
-	defer stop()
 	added, err := store.Import(ctx, in, comment, names)
 	if err != nil && ctx.Err() != nil {
 		return nil, fmt.Errorf("import %s: interrupted: nothing was stored", path)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("import %s: not a valid root filesystem tarball: %w", path, err)
+		// A broken tarball says "not a valid root filesystem tarball"
+		// (image.ErrNotTarball); a full disk does not.
+		return nil, fmt.Errorf("import %s: %w", path, err)
 	}
 	return added, nil
 }

@@ -137,6 +137,7 @@ var rootSkeleton = map[string]bool{
 	"file: images":              true,
 	"file: images/oci-layout":   true,
 	"file: images/index.json":   true,
+	"file: images/index.lookup": true, // index.json's lookup cache, kept with it
 	"file: images/blobs":        true,
 	"file: images/blobs/sha256": true,
 	"file: layers":              true,

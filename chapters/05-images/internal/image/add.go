@@ -16,6 +16,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -87,6 +88,12 @@ func (s *Store) add(ctx context.Context, rawManifest []byte, src Source, names [
 	if config.OS != "" && config.OS != "linux" {
 		return nil, fmt.Errorf("the image is for %s, and mydocker runs Linux images only", config.OS)
 	}
+	// Docker stores such an image with a warning; its programs then fail
+	// with "exec format error" at every run. Refusing it says why, at once.
+	if config.Architecture != "" && config.Architecture != runtime.GOARCH {
+		return nil, fmt.Errorf("the image is built for the architecture %s, and this machine is %s: its programs cannot run here; use an image built for %s",
+			config.Architecture, runtime.GOARCH, runtime.GOARCH)
+	}
 	if len(manifest.Layers) != len(config.RootFS.DiffIDs) {
 		return nil, errors.New("the image is inconsistent: its manifest and config list different numbers of layers")
 	}
@@ -94,7 +101,7 @@ func (s *Store) add(ctx context.Context, rawManifest []byte, src Source, names [
 		if err := s.copyLayer(ctx, src, layer, progress); err != nil {
 			return nil, err
 		}
-		if err := s.unpackLayer(layer.Digest, config.RootFS.DiffIDs[i], progress); err != nil {
+		if err := s.unpackLayer(ctx, layer.Digest, config.RootFS.DiffIDs[i], progress); err != nil {
 			return nil, err
 		}
 	}
@@ -103,6 +110,11 @@ func (s *Store) add(ctx context.Context, rawManifest []byte, src Source, names [
 		return nil, err
 	}
 	if err := s.writeBlob(manifestDigest, rawManifest); err != nil {
+		return nil, err
+	}
+	// tag commits the image: after it, Ctrl-C comes too late to stop the
+	// pull or import, and before it, the image must not be stored.
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	// An OCI manifest may leave its media type out; Docker's may not.
@@ -114,8 +126,9 @@ func (s *Store) add(ctx context.Context, rawManifest []byte, src Source, names [
 
 // parseManifest reads an image manifest, and refuses what mydocker cannot
 // store before anything is downloaded: an index (from which the registry
-// client picks one manifest), an artifact that is not a container image,
-// a layer that unpackLayer cannot read.
+// client picks one manifest), a descriptor without a valid digest or size,
+// an artifact that is not a container image, a layer that unpackLayer
+// cannot read.
 func parseManifest(raw []byte) (*Manifest, error) {
 	var manifest Manifest
 	if err := json.Unmarshal(raw, &manifest); err != nil {
@@ -123,6 +136,9 @@ func parseManifest(raw []byte) (*Manifest, error) {
 	}
 	if manifest.SchemaVersion != 2 || manifest.MediaType == MediaTypeOCIIndex || manifest.MediaType == MediaTypeDockerList {
 		return nil, fmt.Errorf("read image manifest: not an image manifest of schema 2 (schemaVersion %d, mediaType %q)", manifest.SchemaVersion, manifest.MediaType)
+	}
+	if err := manifest.validate(); err != nil {
+		return nil, fmt.Errorf("read image manifest: %w", err)
 	}
 	if t := manifest.Config.MediaType; t != MediaTypeDockerConfig && t != MediaTypeOCIConfig {
 		return nil, fmt.Errorf("not a container image: its config has the media type %q", t)
@@ -152,6 +168,10 @@ func checkLayerType(layer Descriptor) error {
 // fetchConfig reads the image's config from src and checks it against its
 // digest before trusting a word of it.
 func fetchConfig(ctx context.Context, src Source, desc Descriptor) ([]byte, *ConfigFile, error) {
+	if desc.Size > maxConfigSize {
+		return nil, nil, fmt.Errorf("image config %s has %d bytes, and mydocker reads configs of up to %d MiB (real ones have a few kilobytes)",
+			desc.Digest, desc.Size, maxConfigSize>>20)
+	}
 	rc, err := src.OpenBlob(ctx, desc)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read image config: %w", err)
@@ -164,14 +184,16 @@ func fetchConfig(ctx context.Context, src Source, desc Descriptor) ([]byte, *Con
 	if got := DigestOf(raw); got != desc.Digest {
 		return nil, nil, fmt.Errorf("image config %s is corrupt: its contents hash to %s", desc.Digest, got)
 	}
-	var config ConfigFile
-	if err := json.Unmarshal(raw, &config); err != nil {
+	config, err := parseConfig(raw)
+	if err != nil {
 		return nil, nil, fmt.Errorf("read image config %s: %w", desc.Digest, err)
 	}
-	return raw, &config, nil
+	return raw, config, nil
 }
 
-// layerDirs returns the directories of the layers unpacked so far.
+// layerDirs returns the directories of the layers unpacked so far. A name
+// that starts with "." is no layer but an unpacking that a crash cut
+// short (.unpack-*), which collectGarbage is to remove, not keep.
 func (s *Store) layerDirs() (map[string]bool, error) {
 	entries, err := os.ReadDir(s.layers)
 	if err != nil {
@@ -179,7 +201,9 @@ func (s *Store) layerDirs() (map[string]bool, error) {
 	}
 	dirs := map[string]bool{}
 	for _, entry := range entries {
-		dirs[filepath.Join(s.layers, entry.Name(), "fs")] = true
+		if !strings.HasPrefix(entry.Name(), ".") {
+			dirs[filepath.Join(s.layers, entry.Name(), "fs")] = true
+		}
 	}
 	return dirs, nil
 }
@@ -207,8 +231,8 @@ func (s *Store) copyLayer(ctx context.Context, src Source, layer Descriptor, pro
 // unpackLayer unpacks a layer into <root>/layers/<diff ID>/fs unless that
 // exists: each layer is unpacked once, whatever number of images and
 // containers use it. The diff ID is the digest of the uncompressed tar,
-// checked here as it is read.
-func (s *Store) unpackLayer(digest, diffID Digest, progress Progress) error {
+// checked here as it is read. Cancelling ctx (Ctrl-C) stops it.
+func (s *Store) unpackLayer(ctx context.Context, digest, diffID Digest, progress Progress) error {
 	if _, err := os.Stat(filepath.Join(s.layers, diffID.Hex())); err == nil {
 		return nil
 	}
@@ -223,7 +247,7 @@ func (s *Store) unpackLayer(digest, diffID Digest, progress Progress) error {
 		return fmt.Errorf("unpack layer %s: %w", digest, err)
 	}
 	defer blob.Close()
-	tarStream, err := decompress(blob)
+	tarStream, err := decompress(contextReader{ctx: ctx, r: blob})
 	if err != nil {
 		return fmt.Errorf("unpack layer %s: %w", digest, err)
 	}
@@ -260,7 +284,9 @@ func (s *Store) newUnpackDir() (string, error) {
 
 // unpackAll unpacks the tar stream r into tmp/fs, and reads r to its
 // end: the zero blocks after the tar's last entry are part of the tar, and
-// of its digest, which whoever reads r through a hash computes.
+// of its digest, which whoever reads r through a hash computes. That end
+// may be far (standard input may send zeros for ever), so r should stop
+// when the user cancels: a contextReader, under any gzip reader.
 func unpackAll(r io.Reader, tmp string) (archive.Stats, error) {
 	stats, err := archive.Unpack(r, filepath.Join(tmp, "fs"))
 	if err != nil {
@@ -314,38 +340,39 @@ var errZstd = errors.New("it is compressed with zstd, which mydocker does not su
 
 // writeBlob writes a small blob, such as a manifest or a config.
 func (s *Store) writeBlob(digest Digest, data []byte) error {
-	return s.writeBlobFrom(digest, bytes.NewReader(data))
+	if err := s.writeBlobFrom(digest, bytes.NewReader(data)); err != nil {
+		return fmt.Errorf("write blob %s: %w", digest, err)
+	}
+	return nil
 }
 
 // writeBlobFrom copies r into the blob of that digest: into a temporary
 // file first, renamed into place only when its contents hash to the
 // digest. A blob in the store is therefore always whole and right, even
-// after a pull that was killed half-way.
+// after a pull that was killed half-way. The caller names the blob in its
+// errors, and says what r is; an error of the file system names the file.
 func (s *Store) writeBlobFrom(digest Digest, r io.Reader) error {
 	final := s.blobPath(digest)
 	if err := os.MkdirAll(filepath.Dir(final), 0o700); err != nil {
-		return fmt.Errorf("write blob %s: %w", digest, err)
+		return err
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(final), ".tmp-")
 	if err != nil {
-		return fmt.Errorf("write blob %s: %w", digest, err)
+		return err
 	}
 	defer os.Remove(tmp.Name()) // fails harmlessly once renamed
 	defer tmp.Close()
 	hash := sha256.New()
 	if _, err := io.Copy(io.MultiWriter(tmp, hash), r); err != nil {
-		return fmt.Errorf("write blob %s: %w", digest, err)
+		return err
 	}
 	if got := sha256Digest(hash.Sum(nil)); got != digest {
-		return fmt.Errorf("blob %s is corrupt: its contents hash to %s", digest, got)
+		return fmt.Errorf("the contents hash to %s, not to the digest", got)
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write blob %s: %w", digest, err)
+		return err
 	}
-	if err := os.Rename(tmp.Name(), final); err != nil {
-		return fmt.Errorf("write blob %s: %w", digest, err)
-	}
-	return nil
+	return os.Rename(tmp.Name(), final)
 }
 
 func (s *Store) blobPath(digest Digest) string {
@@ -366,4 +393,18 @@ func (p *progressReader) Read(b []byte) (int, error) {
 	p.done += int64(n)
 	p.progress(p.layer, "Downloading", p.done, p.total)
 	return n, err
+}
+
+// contextReader reads from r until ctx is done, so that a long unpack or
+// import stops soon after Ctrl-C.
+type contextReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c contextReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }

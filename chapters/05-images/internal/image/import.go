@@ -8,20 +8,29 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
+
+// ErrNotTarball is in the chain of an Import error that lies in the
+// tarball rather than in the machine: a broken tar or gzip stream, or an
+// entry that a layer may not hold.
+var ErrNotTarball = errors.New("not a valid root filesystem tarball")
 
 // Import stores a root filesystem tarball, plain or gzip-compressed, as an
 // image of one layer, as docker import does. It makes what a registry
 // would serve (a layer blob, a config that lists the layer's diff ID, a
 // manifest that lists both) and adds it like a pulled image. comment goes
 // into the image's history, e.g. "imported from rootfs.tar". Cancelling
-// ctx (Ctrl-C) stops it, and it leaves nothing behind.
+// ctx (Ctrl-C) stops it, and it leaves nothing behind. An error that lies
+// in the tarball wraps ErrNotTarball.
 func (s *Store) Import(ctx context.Context, r io.Reader, comment string, names []string) (*Image, error) {
 	var added *Image
 	err := s.change(func() error {
@@ -69,7 +78,7 @@ func (s *Store) Import(ctx context.Context, r io.Reader, comment string, names [
 func (s *Store) importLayer(ctx context.Context, r io.Reader) (Descriptor, error) {
 	tarStream, err := decompress(contextReader{ctx: ctx, r: r})
 	if err != nil {
-		return Descriptor{}, err
+		return Descriptor{}, tarballError(err)
 	}
 	blobs := filepath.Join(s.dir, "blobs", "sha256")
 	if err := os.MkdirAll(blobs, 0o700); err != nil {
@@ -94,14 +103,16 @@ func (s *Store) importLayer(ctx context.Context, r io.Reader) (Descriptor, error
 	pr, pw := io.Pipe()
 	stored := make(chan storedBlob, 1)
 	go func() { stored <- storeBlob(pr, blob) }()
-	stats, err := unpackAll(io.TeeReader(tarStream, pw), tmp)
-	pw.CloseWithError(err) // storeBlob sees the end of the stream, or the error
+	stats, unpackErr := unpackAll(io.TeeReader(tarStream, pw), tmp)
+	pw.CloseWithError(unpackErr) // storeBlob sees the end of the stream, or the error
 	result := <-stored
-	if err != nil {
-		return Descriptor{}, fmt.Errorf("unpack layer: %w", err)
-	}
-	if result.err != nil {
+	switch {
+	case result.err != nil && !errors.Is(result.err, unpackErr):
+		// storeBlob failed first (the unpack then failed on the pipe),
+		// or alone; if the unpack failed first, storeBlob read its error.
 		return Descriptor{}, fmt.Errorf("write layer: %w", result.err)
+	case unpackErr != nil:
+		return Descriptor{}, tarballError(fmt.Errorf("unpack layer: %w", unpackErr))
 	}
 	digest := result.digest
 	// A blob of that digest has the same bytes: replacing it changes nothing.
@@ -135,18 +146,22 @@ func storeBlob(pr *io.PipeReader, blob *os.File) storedBlob {
 	return storedBlob{digest: sha256Digest(hash.Sum(nil)), size: size, err: err}
 }
 
-// contextReader reads from r until ctx is done, so that a long import
-// stops soon after Ctrl-C.
-type contextReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c contextReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
+// tarballError marks an error of reading and unpacking the tarball as
+// the tarball's (ErrNotTarball), unless the machine or the user caused
+// it: a full disk, an I/O error, a refused permission, Ctrl-C. Those the
+// user fixes elsewhere, and "not a valid tarball" would send them to
+// look at a good one.
+func tarballError(err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
 	}
-	return c.r.Read(p)
+	for _, errno := range []unix.Errno{unix.ENOSPC, unix.EDQUOT, unix.EIO, unix.EROFS, unix.ENOMEM,
+		unix.EMFILE, unix.ENFILE, unix.EACCES, unix.EPERM} {
+		if errors.Is(err, errno) {
+			return err
+		}
+	}
+	return fmt.Errorf("%w: %w", ErrNotTarball, err)
 }
 
 // importedConfig is the Source of an imported image: it serves the

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 )
 
 // tag records the image in the index under each name, taking the names
@@ -128,7 +129,11 @@ func (s *Store) Remove(nameOrID string, keepLayers map[string]bool) (*Removal, e
 
 // collectGarbage deletes the blobs and the unpacked layers that no image
 // in the index refers to, except the layer directories in keepLayers, and
-// any unpacking left half-done by a crash. The caller holds the lock.
+// what a crash (or a second Ctrl-C, which ends mydocker at once) left
+// half-done: temporary blobs (blobs/sha256/.tmp-*), unpackings
+// (layers/.unpack-*) and the temporary files of index.json and
+// index.lookup (images/.index.json.tmp-*). The caller holds the lock, and
+// whoever writes these files holds it too, so none of them is in use.
 func (s *Store) collectGarbage(keepLayers map[string]bool) error {
 	index, err := s.readIndex()
 	if err != nil {
@@ -137,6 +142,9 @@ func (s *Store) collectGarbage(keepLayers map[string]bool) error {
 	keepBlobs := map[string]bool{}
 	keepDiffIDs := map[string]bool{}
 	for _, desc := range index.Manifests {
+		if keepBlobs[desc.Digest.Hex()] {
+			continue // an image with several names has an entry for each
+		}
 		keepBlobs[desc.Digest.Hex()] = true
 		manifest, err := s.readManifest(desc.Digest)
 		if err != nil {
@@ -146,16 +154,19 @@ func (s *Store) collectGarbage(keepLayers map[string]bool) error {
 		for _, layer := range manifest.Layers {
 			keepBlobs[layer.Digest.Hex()] = true
 		}
-		img, err := s.load(desc.Digest)
+		config, err := s.readConfig(manifest.Config.Digest)
 		if err != nil {
 			return err
 		}
-		for _, dir := range img.Layers {
-			keepDiffIDs[filepath.Base(filepath.Dir(dir))] = true
+		for _, diffID := range config.RootFS.DiffIDs {
+			keepDiffIDs[diffID.Hex()] = true
 		}
 	}
 	for dir := range keepLayers {
 		keepDiffIDs[filepath.Base(filepath.Dir(dir))] = true
+	}
+	if err := removeTemporary(s.dir); err != nil {
+		return err
 	}
 	if err := removeUnlisted(filepath.Join(s.dir, "blobs", "sha256"), keepBlobs); err != nil {
 		return err
@@ -175,6 +186,23 @@ func removeUnlisted(dir string, keep map[string]bool) error {
 		}
 		if err := os.RemoveAll(filepath.Join(dir, entry.Name())); err != nil {
 			return fmt.Errorf("clean %s: %w", dir, err)
+		}
+	}
+	return nil
+}
+
+// removeTemporary removes the temporary files that atomicfile.Write
+// leaves in dir when it is killed: hidden, with ".tmp-" in their names.
+func removeTemporary(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("clean %s: %w", dir, err)
+	}
+	for _, entry := range entries {
+		if name := entry.Name(); strings.HasPrefix(name, ".") && strings.Contains(name, ".tmp-") {
+			if err := os.Remove(filepath.Join(dir, name)); err != nil {
+				return fmt.Errorf("clean %s: %w", dir, err)
+			}
 		}
 	}
 	return nil

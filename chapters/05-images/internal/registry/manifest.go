@@ -109,9 +109,9 @@ func hostPlatform() image.Platform {
 // choosePlatform picks from an index the first image for the platform
 // want. An entry that names no variant matches any.
 func choosePlatform(data []byte, want image.Platform) (image.Descriptor, error) {
-	var index image.Index
-	if err := json.Unmarshal(data, &index); err != nil {
-		return image.Descriptor{}, fmt.Errorf("read image index: %w", err)
+	index, err := image.ParseIndex(data) // every digest checked, as it names the next request
+	if err != nil {
+		return image.Descriptor{}, err
 	}
 	var have []string
 	for _, desc := range index.Manifests {

@@ -14,7 +14,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -36,7 +35,8 @@ const idAnnotation = "com.github.mydocker.image.id"
 
 // Store is the image store under a mydocker root:
 //
-//	<root>/images/             an OCI image layout: oci-layout, index.json, blobs/sha256/...
+//	<root>/images/              an OCI image layout: oci-layout, index.json, blobs/sha256/...,
+//	                            and index.lookup, mydocker's cache of index.json
 //	<root>/layers/<diff ID>/fs  each layer unpacked, shared by all containers
 type Store struct {
 	dir    string // <root>/images
@@ -67,14 +67,29 @@ func Open(root string) (*Store, error) {
 		}
 	}
 	if _, err := os.Stat(filepath.Join(s.dir, "index.json")); errors.Is(err, os.ErrNotExist) {
-		if err := atomicfile.Write(filepath.Join(s.dir, "oci-layout"), []byte(`{"imageLayoutVersion":"1.0.0"}`), 0o600); err != nil {
-			return nil, err
-		}
-		if err := s.writeIndex(&Index{SchemaVersion: 2, MediaType: MediaTypeOCIIndex, Manifests: []Descriptor{}}); err != nil {
+		if err := s.create(); err != nil {
 			return nil, err
 		}
 	}
 	return s, nil
+}
+
+// create writes the layout's files into an empty store. It takes the lock
+// and looks again: another mydocker may have created the store meanwhile,
+// and added an image that an empty index.json would take away.
+func (s *Store) create() error {
+	lock, err := s.lock()
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
+	if _, err := os.Stat(filepath.Join(s.dir, "index.json")); err == nil {
+		return nil
+	}
+	if err := atomicfile.Write(filepath.Join(s.dir, "oci-layout"), []byte(`{"imageLayoutVersion":"1.0.0"}`), 0o600); err != nil {
+		return err
+	}
+	return s.writeIndex(&Index{SchemaVersion: 2, MediaType: MediaTypeOCIIndex, Manifests: []Descriptor{}})
 }
 
 // lock takes the store's lock, so that one command at a time changes it.
@@ -96,19 +111,20 @@ func (s *Store) readIndex() (*Index, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read image index: %w", err)
 	}
-	var index Index
-	if err := json.Unmarshal(data, &index); err != nil {
-		return nil, fmt.Errorf("read image index: %w", err)
-	}
-	return &index, nil
+	return ParseIndex(data)
 }
 
 // writeIndex replaces index.json atomically: the commit point of every
 // change, so that a crash leaves the old index or the new, never half.
+// Before it, it writes index.lookup, the cache of index.json that Lookup
+// reads; an error there leaves the store as it was.
 func (s *Store) writeIndex(index *Index) error {
 	data, err := json.MarshalIndent(index, "", "  ")
 	if err != nil {
 		return fmt.Errorf("write image index: %w", err)
+	}
+	if err := s.writeLookup(index, data); err != nil {
+		return err
 	}
 	return atomicfile.Write(filepath.Join(s.dir, "index.json"), data, 0o600)
 }
@@ -144,130 +160,45 @@ func (s *Store) load(manifestDigest Digest) (*Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	var config ConfigFile
-	if err := s.readJSON(manifest.Config.Digest, &config); err != nil {
-		return nil, fmt.Errorf("read image config %s: %w", manifest.Config.Digest, err)
+	config, err := s.readConfig(manifest.Config.Digest)
+	if err != nil {
+		return nil, err
 	}
-	img := &Image{Manifest: manifestDigest, ID: manifest.Config.Digest, Config: config}
+	img := &Image{Manifest: manifestDigest, ID: manifest.Config.Digest, Config: *config}
 	for _, diffID := range config.RootFS.DiffIDs {
 		img.Layers = append(img.Layers, s.layerDir(diffID))
 	}
 	return img, nil
 }
 
+// readManifest reads a manifest from the blobs. Add checked it before
+// storing it; it is checked again, as a file may have been edited since.
 func (s *Store) readManifest(digest Digest) (*Manifest, error) {
+	data, err := os.ReadFile(s.blobPath(digest))
+	if err != nil {
+		return nil, fmt.Errorf("read image manifest %s: %w", digest, err)
+	}
 	var manifest Manifest
-	if err := s.readJSON(digest, &manifest); err != nil {
+	if err := json.Unmarshal(data, &manifest); err != nil {
+		return nil, fmt.Errorf("read image manifest %s: %w", digest, err)
+	}
+	if err := manifest.validate(); err != nil {
 		return nil, fmt.Errorf("read image manifest %s: %w", digest, err)
 	}
 	return &manifest, nil
 }
 
-// readJSON reads the blob of that digest, a manifest or a config, into v.
-func (s *Store) readJSON(digest Digest, v any) error {
+// readConfig reads an image config from the blobs.
+func (s *Store) readConfig(digest Digest) (*ConfigFile, error) {
 	data, err := os.ReadFile(s.blobPath(digest))
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("read image config %s: %w", digest, err)
 	}
-	return json.Unmarshal(data, v)
-}
-
-// ErrNotFound is the error of Lookup for an image the store does not have.
-var ErrNotFound = errors.New("no such image")
-
-// Lookup finds an image by name (busybox, busybox:latest,
-// docker.io/library/busybox:latest) or by a prefix of its ID. index.json
-// gives every image's names and ID, so Lookup reads it, then the manifest
-// and config of the one image found: three files, whether the store holds
-// one image or five hundred.
-func (s *Store) Lookup(nameOrID string) (*Image, error) {
-	index, err := s.readIndex()
+	config, err := parseConfig(data)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read image config %s: %w", digest, err)
 	}
-	manifestDigest, err := s.find(index, nameOrID)
-	if err != nil {
-		return nil, err
-	}
-	img, err := s.load(manifestDigest)
-	if err != nil {
-		return nil, err
-	}
-	for _, desc := range index.Manifests {
-		if name := desc.Annotations[refAnnotation]; desc.Digest == manifestDigest && name != "" {
-			img.Names = append(img.Names, name)
-		}
-	}
-	return img, nil
-}
-
-// find returns the digest of the manifest of the image that nameOrID
-// names in the index.
-func (s *Store) find(index *Index, nameOrID string) (Digest, error) {
-	// A name wins over an ID prefix, as in Docker: "f33e" may be both.
-	ref, refErr := ParseReference(nameOrID)
-	if refErr == nil {
-		full := FullName(ref)
-		for _, desc := range index.Manifests {
-			if desc.Annotations[refAnnotation] == full {
-				return desc.Digest, nil
-			}
-		}
-	}
-	if id := strings.TrimPrefix(nameOrID, "sha256:"); len(id) >= 4 && isHex(id) {
-		found, err := s.findID(index, id)
-		if err != nil {
-			return "", err
-		}
-		if len(found) == 1 {
-			return found[0], nil
-		}
-		if len(found) > 1 {
-			return "", fmt.Errorf("image ID %q is ambiguous: give more of it", nameOrID)
-		}
-	}
-	if refErr != nil {
-		return "", refErr
-	}
-	return "", fmt.Errorf("image %q: %w: see the images here with mydocker images, or get it with mydocker pull or mydocker import", nameOrID, ErrNotFound)
-}
-
-// findID returns the manifests of the images whose ID starts with prefix.
-func (s *Store) findID(index *Index, prefix string) ([]Digest, error) {
-	var found []Digest
-	seen := map[Digest]bool{} // an image with several names has an entry for each
-	for _, desc := range index.Manifests {
-		if seen[desc.Digest] {
-			continue
-		}
-		seen[desc.Digest] = true
-		id, err := s.imageID(desc)
-		if err != nil {
-			return nil, err
-		}
-		if strings.HasPrefix(id.Hex(), prefix) {
-			found = append(found, desc.Digest)
-		}
-	}
-	return found, nil
-}
-
-// imageID is the ID of the image that an entry of the index points to:
-// from the entry's annotation or, in an entry written without one, from
-// the image's manifest.
-func (s *Store) imageID(desc Descriptor) (Digest, error) {
-	if id, err := ParseDigest(desc.Annotations[idAnnotation]); err == nil {
-		return id, nil
-	}
-	manifest, err := s.readManifest(desc.Digest)
-	if err != nil {
-		return "", err
-	}
-	return manifest.Config.Digest, nil
-}
-
-func isHex(s string) bool {
-	return strings.Trim(s, "0123456789abcdef") == ""
+	return config, nil
 }
 
 // layerDir is where the layer with this diff ID is unpacked.
