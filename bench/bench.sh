@@ -16,6 +16,8 @@
 #   BENCH_RUNS         timed runs of each start (default 200)
 #   BENCH_WARMUP       untimed runs of each start before those (default 10)
 #   BENCH_UNPACK_RUNS  timed runs of each unpack of the layer (default 20)
+#   BENCH_FRESH_FS     1 (default): all state on a fresh ext4 of its own;
+#                      0: on the file system of TMPDIR, as it is
 #   GO                 the go command (default go)
 # Needs root, and hyperfine, runc and crun: scripts/deps.sh --with bench.
 set -euo pipefail
@@ -76,11 +78,30 @@ done
 bin=$(realpath "$bin")
 rootfs=$(realpath "$rootfs")
 
-# One temporary directory holds all state: mydocker's root, the --root of
-# runc and of crun, the OCI bundle, hyperfine's export. Its random suffix
-# also names the runc and crun containers, so that a leftover is ours.
-work=$(mktemp -d "${TMPDIR:-/tmp}/mydocker-bench.XXXXXX")
-prefix=mdbench-${work##*.}
+# One directory, $work, holds all state: mydocker's roots, the --root of
+# runc and of crun, the OCI bundle, hyperfine's exports. The random suffix
+# of its temporary parent also names the runc and crun containers, so that
+# a leftover is ours.
+#
+# $work is a fresh ext4 of its own (mkfs.ext4's defaults, as most Linux
+# hosts have, journal included) in a file under TMPDIR, mounted through a
+# loop device. Otherwise the results would depend on whatever file system
+# holds TMPDIR: where RESULTS.md was first made, an ext4 without a journal,
+# on which a new inode skips every inode freed in the last 35 seconds, so
+# that starts run back to back, which make and remove the same directories,
+# slowed down as freed inodes piled up (10 ms became 17 ms), and so did
+# tar -x. BENCH_FRESH_FS=0 measures on TMPDIR's file system as it is.
+fresh_fs=${BENCH_FRESH_FS:-1}
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/mydocker-bench.XXXXXX")
+prefix=mdbench-${scratch##*.}
+work=$scratch/fs
+mkdir "$work"
+if [[ $fresh_fs == 1 ]]; then
+	command -v mkfs.ext4 >/dev/null || die "mkfs.ext4 not found: apt-get install e2fsprogs (or BENCH_FRESH_FS=0)"
+	truncate -s 4G "$scratch/fs.img" # sparse: it takes only what is written
+	mkfs.ext4 -q -F "$scratch/fs.img"
+	mount -o loop "$scratch/fs.img" "$work" || die "cannot mount a loop device (or BENCH_FRESH_FS=0)"
+fi
 
 # crun 1.8 refuses hybrid cgroups (v1 controllers plus a cgroup2 mount at
 # /sys/fs/cgroup/unified): "cgroups in hybrid mode not supported". On such a
@@ -168,7 +189,10 @@ stop_containers() {
 cleanup() {
 	stop_containers
 	remove_leftovers >/dev/null 2>&1 || true
-	rm -rf "$work"
+	if [[ $fresh_fs == 1 ]]; then
+		umount "$work" 2>/dev/null || umount --lazy "$work"
+	fi
+	rm -rf "$scratch"
 }
 trap cleanup EXIT
 # Without these, a SIGTERM would run cleanup at once, while hyperfine goes on
@@ -496,6 +520,11 @@ if hybrid_cgroups; then
 else
 	cgroups=$(stat -f -c %T /sys/fs/cgroup)
 fi
+if [[ $fresh_fs == 1 ]]; then
+	fs_shown="every command's state (\$WORK) on a fresh ext4 of 4 GB (mkfs.ext4 defaults) in a loop device, its file in ${TMPDIR:-/tmp}"
+else
+	fs_shown="every command's state (\$WORK) in ${TMPDIR:-/tmp}, on $(stat -f -c %T "$work")"
+fi
 
 {
 	cat <<EOF
@@ -507,6 +536,7 @@ What the numbers mean and where mydocker's time goes: [docs/performance.md](../d
 - Date: $(date -u '+%Y-%m-%d %H:%M UTC')
 - Machine: $(nproc) CPUs ($cpu), $memory memory, kernel $(uname -r), load average $load at the start
 - cgroups: $cgroups
+- State: $fs_shown
 - mydocker: git $rev, built by $("$go" version "$bin" | awk '{ print $2 }') with ${build:-CGO_ENABLED unknown}
 - runc: $(runc --version | awk 'NR == 1 { print $3 }'); crun: $(crun --version | awk 'NR == 1 { print $3 }'); hyperfine: $(hyperfine --version | awk '{ print $2 }'); tar: $(tar --version | awk 'NR == 1 { print $NF }')
 
