@@ -96,6 +96,15 @@ scratch=$(mktemp -d "${TMPDIR:-/tmp}/mydocker-bench.XXXXXX")
 prefix=mdbench-${scratch##*.}
 work=$scratch/fs
 mkdir "$work"
+# remove_scratch unmounts and removes it all; cleanup, below, calls it
+# after the rest, and until then it runs alone if the script ends.
+remove_scratch() {
+	if mountpoint -q "$work"; then
+		umount "$work" 2>/dev/null || umount --lazy "$work"
+	fi
+	rm -rf "$scratch"
+}
+trap remove_scratch EXIT
 if [[ $fresh_fs == 1 ]]; then
 	command -v mkfs.ext4 >/dev/null || die "mkfs.ext4 not found: apt-get install e2fsprogs (or BENCH_FRESH_FS=0)"
 	truncate -s 4G "$scratch/fs.img" # sparse: it takes only what is written
@@ -189,10 +198,7 @@ stop_containers() {
 cleanup() {
 	stop_containers
 	remove_leftovers >/dev/null 2>&1 || true
-	if [[ $fresh_fs == 1 ]]; then
-		umount "$work" 2>/dev/null || umount --lazy "$work"
-	fi
-	rm -rf "$scratch"
+	remove_scratch
 }
 trap cleanup EXIT
 # Without these, a SIGTERM would run cleanup at once, while hyperfine goes on

@@ -31,6 +31,7 @@ type Cgroup struct {
 	version int
 	dirs    map[string]string // controller -> directory (on v2 all the same)
 	mounts  map[string]string // v1: controller -> where its hierarchy is mounted
+	roots   map[string]string // v1: controller -> the cgroup its mount point shows
 	limits  Limits
 }
 
@@ -147,11 +148,11 @@ func Open(parent, name string) (*Cgroup, error) {
 
 // create1 makes the cgroup in each v1 controller's hierarchy.
 func (c *Cgroup) create1(parent, name string) error {
-	mounts, err := v1Mounts()
+	mounts, roots, err := v1MountsAndRoots()
 	if err != nil {
 		return err
 	}
-	c.mounts = mounts
+	c.mounts, c.roots = mounts, roots
 	for _, controller := range controllers {
 		mount, ok := mounts[controller]
 		if !ok {
@@ -307,36 +308,44 @@ func enableControllers(dir string) error {
 // from the mount table (the fourth field from the end names the file
 // system type, "cgroup"; the last lists the controllers).
 func v1Mounts() (map[string]string, error) {
+	mounts, _, err := v1MountsAndRoots()
+	return mounts, err
+}
+
+// v1MountsAndRoots is v1Mounts, and also the root of each mount: the
+// cgroup of the hierarchy that its mount point shows, "/" unless the
+// hierarchy is mounted from a cgroup below (as in a container).
+func v1MountsAndRoots() (mounts, roots map[string]string, err error) {
 	f, err := os.Open("/proc/self/mountinfo")
 	if err != nil {
-		return nil, fmt.Errorf("read mount table: %w", err)
+		return nil, nil, fmt.Errorf("read mount table: %w", err)
 	}
 	defer f.Close()
-	mounts := make(map[string]string)
+	mounts, roots = make(map[string]string), make(map[string]string)
 	scanner := bufio.NewScanner(f)
 	for scanner.Scan() {
-		mountPoint, fsType, options, ok := parseMountinfo(scanner.Text())
+		root, mountPoint, fsType, options, ok := parseMountinfo(scanner.Text())
 		if !ok || fsType != "cgroup" {
 			continue
 		}
 		for _, option := range strings.Split(options, ",") {
 			if slices.Contains(controllers, option) {
-				mounts[option] = mountPoint
+				mounts[option], roots[option] = mountPoint, root
 			}
 		}
 	}
-	return mounts, scanner.Err()
+	return mounts, roots, scanner.Err()
 }
 
-// parseMountinfo picks the mount point, file system type and super options
+// parseMountinfo picks the root, mount point, file system type and super options
 // out of one line of /proc/self/mountinfo (see proc(5)).
-func parseMountinfo(line string) (mountPoint, fsType, options string, ok bool) {
+func parseMountinfo(line string) (root, mountPoint, fsType, options string, ok bool) {
 	before, after, found := strings.Cut(line, " - ")
 	fields, tail := strings.Fields(before), strings.Fields(after)
 	if !found || len(fields) < 5 || len(tail) < 3 {
-		return "", "", "", false
+		return "", "", "", "", false
 	}
-	return fields[4], tail[0], tail[2], true
+	return fields[3], fields[4], tail[0], tail[2], true
 }
 
 // OOMKills is how many processes of the cgroup the kernel has killed for

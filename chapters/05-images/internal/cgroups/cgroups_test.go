@@ -158,11 +158,11 @@ func TestWeightFromShares(t *testing.T) {
 
 func TestParseMountinfo(t *testing.T) {
 	line := "35 24 0:30 / /sys/fs/cgroup/memory rw,nosuid,nodev,noexec,relatime shared:15 - cgroup cgroup rw,memory"
-	point, fsType, options, ok := parseMountinfo(line)
+	_, point, fsType, options, ok := parseMountinfo(line)
 	if !ok || point != "/sys/fs/cgroup/memory" || fsType != "cgroup" || options != "rw,memory" {
 		t.Errorf("parseMountinfo = %q, %q, %q, %v", point, fsType, options, ok)
 	}
-	if _, _, _, ok := parseMountinfo("garbage"); ok {
+	if _, _, _, _, ok := parseMountinfo("garbage"); ok {
 		t.Error("parseMountinfo accepted a line without fields")
 	}
 }
@@ -171,6 +171,25 @@ func TestFormatBytes(t *testing.T) {
 	for n, want := range map[int64]string{32 << 20: "32MiB", 1 << 30: "1GiB", 1500: "1500B"} {
 		if got := FormatBytes(n); got != want {
 			t.Errorf("FormatBytes(%d) = %s; want %s", n, got, want)
+		}
+	}
+}
+
+func TestDirOfStripsTheMountRoot(t *testing.T) {
+	tests := []struct{ mount, root, path, want string }{
+		{"/sys/fs/cgroup/memory", "/", "/user.slice", "/sys/fs/cgroup/memory/user.slice"},
+		{"/sys/fs/cgroup/memory", "/", "/", "/sys/fs/cgroup/memory"},
+		{"/sys/fs/cgroup/memory", "/docker/abc", "/docker/abc", "/sys/fs/cgroup/memory"},
+		{"/sys/fs/cgroup/memory", "/docker/abc", "/docker/abc/x", "/sys/fs/cgroup/memory/x"},
+	}
+	for _, tt := range tests {
+		if got, err := dirOf(tt.mount, tt.root, tt.path); err != nil || got != tt.want {
+			t.Errorf("dirOf(%q, %q, %q) = %q, %v; want %q", tt.mount, tt.root, tt.path, got, err, tt.want)
+		}
+	}
+	for _, path := range []string{"/docker/abcd", "/user.slice"} {
+		if _, err := dirOf("/sys/fs/cgroup/memory", "/docker/abc", path); err == nil {
+			t.Errorf("dirOf accepted %q outside the mount's root", path)
 		}
 	}
 }

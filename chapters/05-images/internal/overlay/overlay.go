@@ -26,11 +26,11 @@ import (
 //
 // A volatile overlay never flushes upper to disk. Without that, unmounting
 // an overlay syncs the whole file system that holds upper (the host's root,
-// often), which costs more than the rest of a short container's exit. It
-// suits a container whose upper is removed when it ends: after a crash of
-// the machine, overlay refuses to mount a volatile upper again, and nobody
-// will. Linux before 5.10 does not know the option; there the overlay is
-// mounted without it.
+// often), which can cost more than the rest of a short container's exit.
+// It suits only a container whose upper is removed when it ends: overlay
+// leaves work/work/incompat/volatile behind, and refuses ever to mount that
+// upper and work again. Linux before 5.10 does not know the option; there
+// the overlay is mounted without it.
 func Mount(lower []string, upper, work, target string, volatile bool) error {
 	if len(lower) == 0 {
 		return fmt.Errorf("mount overlay on %s: no lower layers", target)

@@ -67,6 +67,12 @@ func (c *Cgroup) start1(cmd *exec.Cmd) error {
 		if back := moveThread(home); back != nil {
 			// The thread could not leave: keep it locked, so that the
 			// runtime ends it with this goroutine rather than reuse it.
+			// Init, if it started, is killed: it must not run on (the end of
+			// this thread would kill it anyway, through Pdeathsig).
+			if err == nil {
+				cmd.Process.Kill()
+				cmd.Wait()
+			}
 			done <- errors.Join(err, back)
 			return
 		}
@@ -108,7 +114,11 @@ func (c *Cgroup) threadDirs() ([]string, error) {
 		if !ok {
 			return nil, fmt.Errorf("this thread is in no %s cgroup", controller)
 		}
-		if home := filepath.Join(c.mounts[controller], path); !slices.Contains(dirs, home) {
+		home, err := dirOf(c.mounts[controller], c.roots[controller], path)
+		if err != nil {
+			return nil, fmt.Errorf("this thread's %s cgroup: %w", controller, err)
+		}
+		if !slices.Contains(dirs, home) {
 			dirs = append(dirs, home) // once for co-mounted controllers
 		}
 	}
@@ -123,4 +133,16 @@ func moveThread(dirs []string) error {
 		}
 	}
 	return nil
+}
+
+// dirOf is the directory of the cgroup path (as /proc/PID/cgroup names it,
+// from the top of the hierarchy) under a mount of the hierarchy whose root
+// is root ("/" unless the mount shows only a cgroup below, as in a
+// container).
+func dirOf(mount, root, path string) (string, error) {
+	rel, ok := strings.CutPrefix(path, strings.TrimSuffix(root, "/"))
+	if !ok || (rel != "" && !strings.HasPrefix(rel, "/")) {
+		return "", fmt.Errorf("%s is outside the part of the hierarchy mounted at %s (%s)", path, mount, root)
+	}
+	return filepath.Join(mount, rel), nil
 }
