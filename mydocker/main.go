@@ -23,6 +23,9 @@ type globalOptions struct {
 }
 
 func main() {
+	if isInit(os.Args) {
+		os.Exit(runInit())
+	}
 	os.Exit(execute(os.Args[1:]))
 }
 
@@ -75,7 +78,6 @@ func newRootCommand() *cobra.Command {
 
 	root.AddCommand(
 		newRunCommand(global),
-		newInitCommand(),
 		//chapter:5
 		newImagesCommand(global),
 		newImportCommand(global),

@@ -24,6 +24,9 @@ type globalOptions struct {
 }
 
 func main() {
+	if isInit(os.Args) {
+		os.Exit(runInit())
+	}
 	os.Exit(execute(os.Args[1:]))
 }
 
@@ -76,7 +79,6 @@ func newRootCommand() *cobra.Command {
 
 	root.AddCommand(
 		newRunCommand(global),
-		newInitCommand(),
 	)
 	return root
 }

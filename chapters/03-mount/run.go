@@ -52,7 +52,12 @@ func runContainer(global *globalOptions, opts *runOptions, args []string) error 
 	if os.Geteuid() != 0 {
 		return errors.New("run needs root to create namespaces: run it again as root (e.g. with sudo)")
 	}
-	signals := container.CatchSignals()
+	// Catching signals makes Go start threads for them, which takes about
+	// as long as reading the command line and finding the image: both
+	// happen at once. Signals are caught before anything exists that a
+	// signal could leave behind (container.Create, below).
+	caught := make(chan chan os.Signal, 1)
+	go func() { caught <- container.CatchSignals() }()
 	spec := container.NewSpec()
 	if opts.stopTimeout < 0 || opts.stopTimeout > math.MaxInt32 {
 		return fmt.Errorf("invalid --stop-timeout %d: use 0 or more seconds (at most %d)", opts.stopTimeout, math.MaxInt32)
@@ -67,6 +72,7 @@ func runContainer(global *globalOptions, opts *runOptions, args []string) error 
 		spec.Hostname = opts.hostname
 	}
 
+	signals := <-caught
 	c, err := container.Create(global.root, spec)
 	if err != nil {
 		return err

@@ -8,28 +8,30 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/spf13/cobra"
-
 	"github.com/mydocker/mydocker/chapters/04-cgroups/internal/container"
 )
 
-// newInitCommand is the hidden command that `run` re-executes
-// (/proc/self/exe init) as the first process inside the new namespaces.
-func newInitCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:    "init",
-		Short:  "Start a container from the inside (used by run; do not call it yourself)",
-		Hidden: true,
-		Args:   cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			// On success Init does not return: the user's command replaces it.
-			err := container.Init()
-			var reported *container.InitError
-			if errors.As(err, &reported) {
-				// The parent prints the error; init only ends with its code.
-				os.Exit(reported.Code)
-			}
-			return fmt.Errorf("init: %w", err)
-		},
+// initCommand is the argument with which `run` re-executes this very
+// binary (/proc/self/exe init) as the first process inside the new
+// namespaces.
+const initCommand = "init"
+
+// isInit says whether this process is a container's init. main asks before
+// it builds the command line: init has no flags and no help, and skipping
+// cobra shortens every container's start (docs/performance.md).
+func isInit(args []string) bool {
+	return len(args) == 2 && args[1] == initCommand
+}
+
+// runInit is the init process: it returns only on failure, with the exit
+// code; on success the user's command has replaced it.
+func runInit() int {
+	err := container.Init()
+	var reported *container.InitError
+	if errors.As(err, &reported) {
+		// The parent prints the error; init only ends with its code.
+		return reported.Code
 	}
+	fmt.Fprintf(os.Stderr, "mydocker: init: %v\n", err)
+	return 125
 }

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -195,7 +196,10 @@ func (c *Cgroup) dirFor(dir string) (string, bool) {
 
 // makeCpusetParents creates the v1 cpuset parents one level at a time: a
 // new cpuset cgroup has no CPUs and no memory nodes, so each level copies
-// its parent's before anything can go below it.
+// its parent's before anything can go below it. A level made here also
+// gets cgroup.clone_children, with which the kernel itself gives each new
+// child its parent's CPUs and nodes: a container's start then need not
+// copy them (two reads and two writes, about 0.1 ms).
 func makeCpusetParents(mount, parent string) error {
 	dir := mount
 	for _, part := range strings.Split(filepath.Clean(parent), "/") {
@@ -204,11 +208,18 @@ func makeCpusetParents(mount, parent string) error {
 		}
 		up := dir
 		dir = filepath.Join(dir, part)
-		if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+		err := os.Mkdir(dir, 0o755)
+		if err != nil && !errors.Is(err, os.ErrExist) {
 			return fmt.Errorf("create cgroup parent: %w", err)
 		}
+		made := err == nil
 		for _, file := range []string{"cpuset.cpus", "cpuset.mems"} {
 			if err := inheritIfEmpty(up, dir, file); err != nil {
+				return err
+			}
+		}
+		if made {
+			if err := writeFile(dir, "cgroup.clone_children", "1"); err != nil {
 				return err
 			}
 		}
@@ -233,18 +244,15 @@ func (c *Cgroup) initCpuset(dir string) error {
 
 // inheritIfEmpty copies file from the parent directory up when it is empty in dir.
 func inheritIfEmpty(up, dir, file string) error {
-	current, err := os.ReadFile(filepath.Join(dir, file))
+	current, err := readFile(dir, file)
+	if err != nil || current != "" {
+		return err
+	}
+	value, err := readFile(up, file)
 	if err != nil {
-		return fmt.Errorf("read cgroup file: %w", err)
+		return err
 	}
-	if strings.TrimSpace(string(current)) != "" {
-		return nil
-	}
-	value, err := os.ReadFile(filepath.Join(up, file))
-	if err != nil {
-		return fmt.Errorf("read cgroup file: %w", err)
-	}
-	return writeFile(dir, file, strings.TrimSpace(string(value)))
+	return writeFile(dir, file, value)
 }
 
 // create2 makes the cgroup in the unified hierarchy. Controllers are
@@ -314,8 +322,24 @@ func v1Mounts() (map[string]string, error) {
 
 // v1MountsAndRoots is v1Mounts, and also the root of each mount: the
 // cgroup of the hierarchy that its mount point shows, "/" unless the
-// hierarchy is mounted from a cgroup below (as in a container).
+// hierarchy is mounted from a cgroup below (as in a container). The mount
+// table is read once per mydocker process: a run makes its cgroup and
+// removes it again, and the hierarchies do not move in between. The maps
+// are shared: read them, never change them.
 func v1MountsAndRoots() (mounts, roots map[string]string, err error) {
+	v1Table.once.Do(func() {
+		v1Table.mounts, v1Table.roots, v1Table.err = readV1Mounts()
+	})
+	return v1Table.mounts, v1Table.roots, v1Table.err
+}
+
+var v1Table struct {
+	once          sync.Once
+	mounts, roots map[string]string
+	err           error
+}
+
+func readV1Mounts() (mounts, roots map[string]string, err error) {
 	f, err := os.Open("/proc/self/mountinfo")
 	if err != nil {
 		return nil, nil, fmt.Errorf("read mount table: %w", err)
@@ -426,6 +450,23 @@ func (c *Cgroup) uniqueDirs() []string {
 		}
 	}
 	return dirs
+}
+
+// readFile reads the value of a small control file, such as cpuset.cpus,
+// without its line end. (Like writeFile, it does without os.File.)
+func readFile(dir, file string) (string, error) {
+	path := filepath.Join(dir, file)
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return "", fmt.Errorf("read cgroup file: %w", &os.PathError{Op: "open", Path: path, Err: err})
+	}
+	defer unix.Close(fd)
+	buf := make([]byte, 4096) // the longest list of CPUs or nodes fits
+	n, err := unix.Read(fd, buf)
+	if err != nil {
+		return "", fmt.Errorf("read cgroup file: %w", &os.PathError{Op: "read", Path: path, Err: err})
+	}
+	return strings.TrimSpace(string(buf[:n])), nil
 }
 
 // writeFile writes one value to a control file, with one write(2): the
