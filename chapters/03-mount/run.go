@@ -84,6 +84,11 @@ func runContainer(global *globalOptions, opts *runOptions, args []string) error 
 	if err != nil {
 		return err
 	}
+	// While init starts, run has nothing to do but wait: a good moment to
+	// remove what runs that were killed left behind.
+	abandoned := make(chan error, 1)
+	go func() { abandoned <- container.RemoveAbandoned(global.root) }()
+	defer func() { warnIfFails(func() error { return <-abandoned }) }()
 	stopForwarding := proc.ForwardSignals(signals, time.Duration(opts.stopTimeout)*time.Second)
 	defer stopForwarding()
 

@@ -22,7 +22,7 @@ import (
 // Until containers can run detached, a container lives only as long as its
 // `mydocker run`, which holds a lock on the directory and removes it when the
 // container exits. If mydocker run is killed before it can, the kernel drops
-// the lock, and the next Create removes the directory.
+// the lock, and the next run removes the directory (RemoveAbandoned).
 type Container struct {
 	ID   string
 	Dir  string
@@ -43,15 +43,13 @@ func Create(root string, spec *Spec) (_ *Container, err error) {
 	if err := os.MkdirAll(containers, 0o700); err != nil {
 		return nil, fmt.Errorf("create the mydocker root: %w", err)
 	}
-	// One Create at a time, so that none removes another's new directory.
+	// Hold off RemoveAbandoned until the new directory is locked: in
+	// between, it would look abandoned.
 	all, err := lockDir(containers, unix.LOCK_EX)
 	if err != nil {
 		return nil, err
 	}
 	defer all.Close()
-	if err := removeAbandoned(containers); err != nil {
-		return nil, err
-	}
 
 	c := &Container{ID: spec.ID, Dir: filepath.Join(containers, spec.ID), Spec: spec}
 	if err := os.Mkdir(c.Dir, 0o700); err != nil {
@@ -77,7 +75,7 @@ func Create(root string, spec *Spec) (_ *Container, err error) {
 		return nil, fmt.Errorf("save container config: %w", err)
 	}
 	// Volatile: the container cannot outlive this run, nor this boot, and
-	// removeAbandoned copes with a config.json it cannot read.
+	// RemoveAbandoned copes with a config.json it cannot read.
 	if err := atomicfile.WriteVolatile(filepath.Join(c.Dir, "config.json"), config, 0o600); err != nil {
 		return nil, fmt.Errorf("save container config: %w", err)
 	}
@@ -105,9 +103,18 @@ func (c *Container) Remove() error {
 	return nil
 }
 
-// removeAbandoned deletes the directories of containers whose mydocker run
-// died without cleaning up: nobody holds their lock any more.
-func removeAbandoned(containers string) error {
+// RemoveAbandoned deletes the directories (and, from chapter 4 on, the
+// cgroups) of containers whose mydocker run died without cleaning up, killed
+// with SIGKILL say: nobody holds their lock any more. It tries the lock of
+// every container, which takes a moment for each: run calls it while its own
+// container's init starts, when it has nothing else to do.
+func RemoveAbandoned(root string) error {
+	containers := filepath.Join(root, "containers")
+	all, err := lockDir(containers, unix.LOCK_EX)
+	if err != nil {
+		return err
+	}
+	defer all.Close()
 	entries, err := os.ReadDir(containers)
 	if err != nil {
 		return fmt.Errorf("list containers: %w", err)
