@@ -69,8 +69,9 @@ func isHex(s string) bool {
 	return true
 }
 
-// hexDigits marks the bytes that are lower-case hex digits. Reading
-// index.lookup checks a thousand digests for 500 images: 30 µs with this
+// hexDigits marks the bytes that are lower-case hex digits. Finding an
+// image by a prefix of its ID checks every digest of index.lookup, a
+// thousand for 500 images: 30 µs with this
 // table, 95 µs with strings.Trim, 210 µs comparing each byte with '0',
 // '9', 'a' and 'f' (in random digits, the CPU cannot predict which
 // comparison fails).

@@ -116,17 +116,24 @@ func (s *Store) readIndex() (*Index, error) {
 
 // writeIndex replaces index.json atomically: the commit point of every
 // change, so that a crash leaves the old index or the new, never half.
-// Before it, it writes index.lookup, the cache of index.json that Lookup
-// reads; an error there leaves the store as it was.
+// Around it, it keeps index.lookup, the cache of index.json that Lookup
+// reads: it removes it before, and writes it after, stamped with the new
+// index.json (lookup.go says why in that order).
 func (s *Store) writeIndex(index *Index) error {
 	data, err := json.MarshalIndent(index, "", "  ")
 	if err != nil {
 		return fmt.Errorf("write image index: %w", err)
 	}
-	if err := s.writeLookup(index, data); err != nil {
+	if err := s.removeLookup(); err != nil {
 		return err
 	}
-	return atomicfile.Write(filepath.Join(s.dir, "index.json"), data, 0o600)
+	if err := atomicfile.Write(filepath.Join(s.dir, "index.json"), data, 0o600); err != nil {
+		return err
+	}
+	// The change is made. Without index.lookup, Lookup reads index.json:
+	// slower, never wrong; so a failure here is not the command's.
+	_ = s.writeLookup(index)
+	return nil
 }
 
 // List returns every image of the store, newest first.
