@@ -114,11 +114,12 @@ fi
 
 # The three runtimes run from copies in $work/bin, made by cp as an install
 # makes them, so that their executables come into the page cache the same
-# way. For a Go binary of 10 MB that way matters: a file written with
+# way: as a binary just installed is, not as one paged in by exec after a
+# reboot. For a Go binary of 10 MB that way matters: a file written with
 # write(2) is cached in large folios, while the go build output (written by
-# the linker through a memory mapping), like a file paged in by exec after
-# a reboot, is cached page by page, and each exec of it then maps its
-# pages one by one: about 0.2 ms more for each of mydocker's two processes
+# the linker through a memory mapping), like a file paged in by exec, is
+# cached page by page, and each exec of it then maps its pages one by one:
+# about 0.2 ms more for each of mydocker's two processes
 # (docs/performance.md). crun, 0.5 MB, hardly notices.
 mkdir "$work/bin"
 cp "$bin" "$work/bin/mydocker"
@@ -127,6 +128,7 @@ cp "$(command -v crun)" "$work/bin/crun"
 bin=$work/bin/mydocker
 runc=$work/bin/runc
 crun=$work/bin/crun
+"$bin" --help >/dev/null 2>&1 || die "cannot run programs from $work (mounted noexec?): set TMPDIR to a directory that can"
 
 # crun 1.8 refuses hybrid cgroups (v1 controllers plus a cgroup2 mount at
 # /sys/fs/cgroup/unified): "cgroups in hybrid mode not supported". On such a
@@ -305,8 +307,8 @@ check_leftovers "the start latency runs"
 
 # The start of mydocker above, from stores that hold more. Every `run` finds
 # its image in the store's index and looks at every container directory, to
-# remove those whose run died (removeAbandoned in internal/container), so
-# both may cost more as the store grows.
+# remove those whose run died (RemoveAbandoned in internal/container, while
+# init starts), so both may cost more as the store grows.
 #
 # Each store has a root of its own, $work/mydocker-images-N: busybox.tar as
 # mdbench, as above, and N more images of one small file each. The files

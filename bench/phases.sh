@@ -46,6 +46,7 @@ trap cleanup EXIT
 # installed binary's do, not as the linker wrote them (docs/performance.md).
 cp "$bin" "$work/mydocker"
 bin=$work/mydocker
+"$bin" --help >/dev/null 2>&1 || die "cannot run programs from $work (mounted noexec?): set TMPDIR to a directory that can"
 
 # The boundaries of the phases, as the kernel sees them.
 events=(
@@ -117,7 +118,7 @@ END {
 	name[7] = "rootfs: private, overlay, pivot_root, /proc /dev /sys, devices"
 	name[8] = "/bin/true: exec, run, exit"
 	name[9] = "namespaces torn down, mydocker run wakes up"
-	name[10] = "run cleans up: cgroup, container directory; exits"
+	name[10] = "run cleans up: cgroup, container directory; waits for RemoveAbandoned; exits"
 	name[11] = "total, from the exec of mydocker to its exit"
 	if (runs == 0) {
 		print "phases: no complete run in the trace: has the start path changed? (see the event list in bench/phases.sh)" > "/dev/stderr"

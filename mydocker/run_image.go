@@ -28,11 +28,7 @@ func setCommand(global *globalOptions, spec *container.Spec, args []string) erro
 	if looksLikePath(args[0]) {
 		return rootfsCommand(spec, args)
 	}
-	store, err := image.Open(global.root)
-	if err != nil {
-		return err
-	}
-	img, err := store.Lookup(args[0])
+	img, err := image.OpenExisting(global.root).Lookup(args[0])
 	if err != nil {
 		return err
 	}

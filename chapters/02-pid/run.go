@@ -54,10 +54,10 @@ func runContainer(global *globalOptions, opts *runOptions, args []string) error 
 	}
 	// Catching signals makes Go start threads for them, which takes about
 	// as long as reading the command line and finding the image: both
-	// happen at once. Signals are caught before anything exists that a
-	// signal could leave behind (container.Create, below).
-	caught := make(chan chan os.Signal, 1)
-	go func() { caught <- container.CatchSignals() }()
+	// happen at once. Then, before run makes anything that a signal could
+	// leave half made, it waits until they are caught.
+	signalsCaught := make(chan chan os.Signal, 1)
+	go func() { signalsCaught <- container.CatchSignals() }()
 	spec := container.NewSpec()
 	if opts.stopTimeout < 0 || opts.stopTimeout > math.MaxInt32 {
 		return fmt.Errorf("invalid --stop-timeout %d: use 0 or more seconds (at most %d)", opts.stopTimeout, math.MaxInt32)
@@ -68,14 +68,21 @@ func runContainer(global *globalOptions, opts *runOptions, args []string) error 
 	if err := setCommand(global, spec, args); err != nil {
 		return err
 	}
+	signals := <-signalsCaught
 	if opts.hostname != "" {
 		spec.Hostname = opts.hostname
 	}
 
-	signals := <-caught
 	c, err := container.Create(global.root, spec)
 	if err != nil {
-		return err
+		// What killed runs left behind may be the cause (a container's
+		// upper directory can fill the disk): remove it, and try again.
+		if removed, _ := container.RemoveAbandoned(global.root); removed == 0 {
+			return err
+		}
+		if c, err = container.Create(global.root, spec); err != nil {
+			return err
+		}
 	}
 	defer warnIfFails(c.Remove)
 
@@ -86,9 +93,12 @@ func runContainer(global *globalOptions, opts *runOptions, args []string) error 
 	}
 	// While init starts, run has nothing to do but wait: a good moment to
 	// remove what runs that were killed left behind.
-	abandoned := make(chan error, 1)
-	go func() { abandoned <- container.RemoveAbandoned(global.root) }()
-	defer func() { warnIfFails(func() error { return <-abandoned }) }()
+	cleaned := make(chan error, 1)
+	go func() {
+		_, err := container.RemoveAbandoned(global.root)
+		cleaned <- err
+	}()
+	defer func() { warnIfFails(func() error { return <-cleaned }) }()
 	stopForwarding := proc.ForwardSignals(signals, time.Duration(opts.stopTimeout)*time.Second)
 	defer stopForwarding()
 

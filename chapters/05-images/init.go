@@ -11,16 +11,11 @@ import (
 	"github.com/mydocker/mydocker/chapters/05-images/internal/container"
 )
 
-// initCommand is the argument with which `run` re-executes this very
-// binary (/proc/self/exe init) as the first process inside the new
-// namespaces.
-const initCommand = "init"
-
 // isInit says whether this process is a container's init. main asks before
 // it builds the command line: init has no flags and no help, and skipping
 // cobra shortens every container's start (docs/performance.md).
 func isInit(args []string) bool {
-	return len(args) == 2 && args[1] == initCommand
+	return len(args) == 2 && args[1] == container.InitArg
 }
 
 // runInit is the init process: it returns only on failure, with the exit

@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -321,24 +320,8 @@ func v1Mounts() (map[string]string, error) {
 
 // v1MountsAndRoots is v1Mounts, and also the root of each mount: the
 // cgroup of the hierarchy that its mount point shows, "/" unless the
-// hierarchy is mounted from a cgroup below (as in a container). The mount
-// table is read once per mydocker process: a run makes its cgroup and
-// removes it again, and the hierarchies do not move in between. The maps
-// are shared: read them, never change them.
+// hierarchy is mounted from a cgroup below (as in a container).
 func v1MountsAndRoots() (mounts, roots map[string]string, err error) {
-	v1Table.once.Do(func() {
-		v1Table.mounts, v1Table.roots, v1Table.err = readV1Mounts()
-	})
-	return v1Table.mounts, v1Table.roots, v1Table.err
-}
-
-var v1Table struct {
-	once          sync.Once
-	mounts, roots map[string]string
-	err           error
-}
-
-func readV1Mounts() (mounts, roots map[string]string, err error) {
 	f, err := os.Open("/proc/self/mountinfo")
 	if err != nil {
 		return nil, nil, fmt.Errorf("read mount table: %w", err)
@@ -460,12 +443,18 @@ func readFile(dir, file string) (string, error) {
 		return "", fmt.Errorf("read cgroup file: %w", &os.PathError{Op: "open", Path: path, Err: err})
 	}
 	defer unix.Close(fd)
-	buf := make([]byte, 4096) // the longest list of CPUs or nodes fits
-	n, err := unix.Read(fd, buf)
-	if err != nil {
-		return "", fmt.Errorf("read cgroup file: %w", &os.PathError{Op: "read", Path: path, Err: err})
+	var value []byte
+	buf := make([]byte, 512)
+	for {
+		n, err := unix.Read(fd, buf)
+		if err != nil {
+			return "", fmt.Errorf("read cgroup file: %w", &os.PathError{Op: "read", Path: path, Err: err})
+		}
+		if n == 0 {
+			return strings.TrimSpace(string(value)), nil
+		}
+		value = append(value, buf[:n]...)
 	}
-	return strings.TrimSpace(string(buf[:n])), nil
 }
 
 // writeFile writes one value to a control file, with one write(2): the

@@ -71,8 +71,8 @@ func TestRemoveAbandonedRemovesAbandonedContainersOnly(t *testing.T) {
 		heldDir = ""
 	}
 
-	if err := RemoveAbandoned(root); err != nil {
-		t.Fatal(err)
+	if removed, err := RemoveAbandoned(root); err != nil || removed != 1 {
+		t.Fatalf("RemoveAbandoned = %d, %v; want 1, nil", removed, err)
 	}
 	if _, err := os.Stat(abandoned); !os.IsNotExist(err) {
 		t.Errorf("abandoned container directory was kept: %v", err)

@@ -25,6 +25,10 @@ const (
 // goAhead is the byte the parent sends when the child may go on.
 const goAhead = 'g'
 
+// InitArg is the argument with which Start re-executes mydocker
+// (/proc/self/exe init): mydocker's main runs Init when it sees it.
+const InitArg = "init"
+
 // StartOptions say where the container's standard streams go and, from
 // chapter 4 on, which cgroup its init process starts in.
 type StartOptions struct {
@@ -61,7 +65,7 @@ func Start(spec *Spec, opts StartOptions) (*Process, error) {
 	defer syncChild.Close()
 
 	// /proc/self/exe is this very binary, whatever its name and path.
-	cmd := exec.Command("/proc/self/exe", "init")
+	cmd := exec.Command("/proc/self/exe", InitArg)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = opts.Stdin, opts.Stdout, opts.Stderr
 	cmd.ExtraFiles = []*os.File{specRead, syncChild} // become fds 3 and 4
 	cmd.Env = []string{}                             // init needs nothing from mydocker's environment

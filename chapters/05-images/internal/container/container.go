@@ -44,26 +44,22 @@ func Create(root string, spec *Spec) (_ *Container, err error) {
 	if err := os.MkdirAll(containers, 0o700); err != nil {
 		return nil, fmt.Errorf("create the mydocker root: %w", err)
 	}
-	// Hold off RemoveAbandoned until the new directory is locked: in
-	// between, it would look abandoned.
+	// The lock on containers/ keeps RemoveAbandoned away until the new
+	// directory is locked: in between, it would look abandoned.
 	all, err := lockDir(containers, unix.LOCK_EX)
 	if err != nil {
 		return nil, err
 	}
-	defer all.Close()
-
-	c := &Container{ID: spec.ID, Dir: filepath.Join(containers, spec.ID), Spec: spec}
-	if err := os.Mkdir(c.Dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create container directory: %w", err)
+	c, err := newLocked(containers, spec)
+	all.Close()
+	if err != nil {
+		return nil, err
 	}
 	defer func() {
 		if err != nil {
 			c.Remove() // whatever was made before the failure
 		}
 	}()
-	if c.lock, err = lockDir(c.Dir, unix.LOCK_EX|unix.LOCK_NB); err != nil {
-		return nil, err
-	}
 	if spec.Overlay != nil {
 		if err := c.makeOverlayDirs(); err != nil {
 			return nil, err
@@ -78,6 +74,21 @@ func Create(root string, spec *Spec) (_ *Container, err error) {
 	if err := atomicfile.WriteVolatile(filepath.Join(c.Dir, "config.json"), config, 0o600); err != nil {
 		return nil, fmt.Errorf("save container config: %w", err)
 	}
+	return c, nil
+}
+
+// newLocked makes the directory of a new container and locks it.
+func newLocked(containers string, spec *Spec) (*Container, error) {
+	c := &Container{ID: spec.ID, Dir: filepath.Join(containers, spec.ID), Spec: spec}
+	if err := os.Mkdir(c.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create container directory: %w", err)
+	}
+	lock, err := lockDir(c.Dir, unix.LOCK_EX|unix.LOCK_NB)
+	if err != nil {
+		os.Remove(c.Dir)
+		return nil, err
+	}
+	c.lock = lock
 	return c, nil
 }
 
@@ -104,17 +115,18 @@ func (c *Container) Remove() error {
 // cgroups) of containers whose mydocker run died without cleaning up, killed
 // with SIGKILL say: nobody holds their lock any more. It tries the lock of
 // every container, which takes a moment for each: run calls it while its own
-// container's init starts, when it has nothing else to do.
-func RemoveAbandoned(root string) error {
+// container's init starts, when it has nothing else to do. It returns how
+// many it removed.
+func RemoveAbandoned(root string) (removed int, err error) {
 	containers := filepath.Join(root, "containers")
 	all, err := lockDir(containers, unix.LOCK_EX)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer all.Close()
 	entries, err := os.ReadDir(containers)
 	if err != nil {
-		return fmt.Errorf("list containers: %w", err)
+		return 0, fmt.Errorf("list containers: %w", err)
 	}
 	for _, entry := range entries {
 		if !isID(entry.Name()) || !entry.IsDir() {
@@ -126,15 +138,16 @@ func RemoveAbandoned(root string) error {
 			continue // its run is alive, or has just removed it
 		}
 		if err != nil {
-			return err
+			return removed, err
 		}
 		err = abandoned(dir).Remove()
 		lock.Close()
 		if err != nil {
-			return fmt.Errorf("remove abandoned container: %w", err)
+			return removed, fmt.Errorf("remove abandoned container: %w", err)
 		}
+		removed++
 	}
-	return nil
+	return removed, nil
 }
 
 // Living returns the containers under root whose mydocker run is alive:

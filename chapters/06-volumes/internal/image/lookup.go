@@ -35,67 +35,40 @@ func entriesOf(index *Index) []entry {
 }
 
 // index.lookup is a cache of what Lookup needs of index.json, in a form
-// that costs little to read. Decoding index.json, some 400 bytes of JSON
-// a name, takes about 2.5 ms for 500 names, in every run. index.lookup
-// has a line for each entry: the manifest's digest, the image ID or "-",
-// the name or "-". Its first line is the stamp of the index.json it was
-// made from (see indexStamp):
+// that costs little to read: decoding index.json takes about 2.5 ms for
+// 500 names, in every run. It has a line for each entry: the manifest's
+// digest, the image ID or "-", the name or "-". Its first line is the
+// stamp of the index.json it was made from (see indexStamp):
 //
-//	index.json dev=64769 ino=1835017 size=209315 mtime=1718000000123456789 ctime=1718000000127456789
+//	index.json ino=1835017 size=209315 mtime=1718000000123456789 ctime=1718000000127456789
 //	sha256:3402...0989 sha256:fb8c...3a0c docker.io/library/busybox:latest
 //
-// index.json stays the store's truth: the file that the OCI layout
-// defines, that other tools read, and that every change commits.
-// index.lookup is believed only when its stamp is that of the index.json
-// there now. The stamp is what stat(2) says of index.json, which make,
-// git and rsync trust too, rather than a hash of its contents: checking
-// it costs one stat whatever the number of images, where hashing
-// index.json took a quarter of a Lookup among 500 images. As the inode is
-// known only once index.json is in place, writeIndex removes index.lookup,
-// commits index.json, and then writes index.lookup for it. So:
-//
-//   - A crash between the two leaves no index.lookup (and were the
-//     removal lost, the old stamp names an inode that the new index.json
-//     cannot have, as both files existed at once). Lookup decodes
-//     index.json until the next change writes both again.
-//   - Failing to write index.lookup after the commit leaves none either,
-//     and is no failure of the command: the change it made is there, and
-//     saying that it failed would be false (a pull would look failed, an
-//     rmi would skip its clean-up). Lookup is slower until the next
-//     change, never wrong.
-//   - An older mydocker's index.lookup starts with a sha256 digest, which
-//     is no stamp. (An older mydocker, in turn, finds no digest in ours.)
-//   - index.json replaced by another program (an editor, sed -i, a
-//     restore from a backup) has a new inode; written over in place, it
-//     has a new ctime, which no program can set back, and most often a
-//     new size and mtime. The stamp differs either way.
-//
-// What a stamp cannot see is a write in place that keeps the size, within
-// one tick of the clock that stamps files (a few milliseconds) of
-// mydocker's commit: the times do not move. Git, which has the same race,
-// distrusts a file whose mtime is not older than its index; here that
-// would distrust index.lookup after most changes, as it is written in the
-// same tick as index.json (the two often get the same mtime, to the
-// nanosecond). We accept the race: it takes a program that ignores the
-// store's lock and rewrites index.json within milliseconds of mydocker,
-// which could as well undo mydocker's change; and the next change, or
-// removing index.lookup, puts it right.
+// index.json stays the store's truth, and index.lookup is believed only
+// when its stamp is that of the index.json there now. writeIndex removes
+// index.lookup, commits index.json, then writes index.lookup for it; so a
+// crash in between, a failed write of the cache, a store of an older
+// mydocker (whose first line is a digest) or an index.json changed by
+// anything else leave no cache, or one whose stamp differs, and Lookup
+// decodes index.json. docs/05-images.md goes through the cases, and the
+// one it cannot see: a rewrite in place, of the same size, within one
+// tick of the file system's clock of mydocker's own.
 
-// indexStamp is the identity of index.json as stat(2) gives it: the
-// device and inode that hold it, its size, and the times at which its
+// indexStamp is the identity of index.json as stat(2) gives it, as make,
+// git and rsync trust it: its inode, its size, and the times at which its
 // contents (mtime) and its inode (ctime) last changed, in nanoseconds. A
-// file renamed over index.json is another inode; a write into it moves
-// both times to now, and while a program can set mtime back (touch -r,
-// cp -p and rsync -t do), the kernel sets ctime, and no system call sets
-// it back.
+// file renamed over index.json is another inode (rename does not cross
+// file systems); a write into it moves ctime, which no system call sets
+// back. (Not the device number: on btrfs, NFS or overlayfs it may change
+// at the next boot, and every run would then decode index.json until the
+// next change.)
 func (s *Store) indexStamp() (string, error) {
 	path := filepath.Join(s.dir, "index.json")
 	var st unix.Stat_t
 	if err := unix.Stat(path, &st); err != nil {
 		return "", fmt.Errorf("read image index: stat %s: %w", path, err)
 	}
-	return fmt.Sprintf("index.json dev=%d ino=%d size=%d mtime=%d ctime=%d",
-		st.Dev, st.Ino, st.Size, st.Mtim.Nano(), st.Ctim.Nano()), nil
+	return fmt.Sprintf("index.json ino=%d size=%d mtime=%d ctime=%d",
+		st.Ino, st.Size, st.Mtim.Nano(), st.Ctim.Nano()), nil
 }
 
 // writeLookup writes index.lookup for index, which writeIndex has just
@@ -151,22 +124,13 @@ func (s *Store) cachedLines() ([]byte, bool) {
 }
 
 // cachedEntries parses the lines of index.lookup that Lookup(nameOrID)
-// needs. For a name that the store has, the common case, these are the
-// lines of one image: find takes the first entry with the name, and
-// Lookup the names of that entry's manifest. So cachedEntries finds the
-// first line that ends with the name, and keeps the lines that start with
-// its manifest's digest. For an ID prefix, or a name that the store
-// lacks, it needs them all.
-//
-// Only these lines are parsed and checked. A stamp that matches says that
-// mydocker wrote the file, whole (atomicfile), from an index that
-// ParseIndex had checked; parsing all 500 lines and checking their 1,000
-// digests took longer than the rest of Lookup. But index.lookup can be
-// edited by hand, and a digest becomes a path under blobs/ (a digest
-// sha256:../../x would climb out of it), so every line parsed is checked
-// before it is used, and a line that mydocker did not write sends Lookup
-// to index.json. (An edit that keeps the form of a line, Lookup believes:
-// the cache is mydocker's, not the user's.)
+// needs: for a name that the store has, the common case, the lines of
+// that one image (the first line that ends with the name, and the others
+// of its manifest); for an ID prefix, or a name the store lacks, all.
+// Parsing all 500 lines and checking their 1,000 digests took longer than
+// the rest of Lookup. Every line parsed is checked before it is used, as
+// a digest becomes a path under blobs/ (sha256:../../x would climb out),
+// and a line that mydocker did not write sends Lookup to index.json.
 func cachedEntries(lines []byte, nameOrID string) ([]entry, error) {
 	needed := lines
 	if ref, err := ParseReference(nameOrID); err == nil {
@@ -253,7 +217,9 @@ func (s *Store) Lookup(nameOrID string) (*Image, error) {
 		// index.lookup was edited by hand: believe index.json instead.
 	}
 	index, err := s.readIndex()
-	if err != nil {
+	if errors.Is(err, os.ErrNotExist) {
+		index = &Index{} // a store not yet created (OpenExisting): no images
+	} else if err != nil {
 		return nil, err
 	}
 	return s.lookupIn(entriesOf(index), nameOrID)

@@ -55,6 +55,14 @@ type Image struct {
 // ShortID is the first twelve hex digits of the image ID, as Docker shows it.
 func (img *Image) ShortID() string { return img.ID.Hex()[:12] }
 
+// OpenExisting opens the store under root to find images in it, and makes
+// nothing: a store that does not exist holds no image. (run finds its
+// image while it may still be ended by a signal at any moment; it must
+// not be half way through creating the store then.)
+func OpenExisting(root string) *Store {
+	return &Store{dir: filepath.Join(root, "images"), layers: filepath.Join(root, "layers")}
+}
+
 // Open opens the store under root, creating it when it is missing.
 func Open(root string) (*Store, error) {
 	s := &Store{
