@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Start latency of `mydocker run` against runc and crun, and against a floor
-# of plain unshare + chroot: one hyperfine invocation, so the same machine at
-# the same time, the same busybox root filesystem, the command /bin/true.
+# of plain unshare + chroot: hyperfine over all four in rounds, so the same
+# machine at the same time, the same busybox root filesystem, the command
+# /bin/true.
 # Then two measurements of mydocker's image store (chapter 05): the same
 # start with 0, 100 and 500 images and with 0 and 100 running containers in
 # the store, and `mydocker import` of a 200 MB layer against `tar -x` of it.
@@ -14,12 +15,14 @@
 #   MYDOCKER_BIN       the mydocker to measure (default build/bin/mydocker)
 #   ROOTFS             the root filesystem (default build/images/busybox/rootfs)
 #   BENCH_RUNS         timed runs of each start (default 200)
+#   BENCH_ROUNDS       hyperfine invocations they are spread over, in
+#                      turns with the other commands (default 10)
 #   BENCH_WARMUP       untimed runs of each start before those (default 10)
 #   BENCH_UNPACK_RUNS  timed runs of each unpack of the layer (default 20)
 #   BENCH_FRESH_FS     1 (default): all state on a fresh ext4 of its own;
 #                      0: on the file system of TMPDIR, as it is
 #   GO                 the go command (default go)
-# Needs root, and hyperfine, runc and crun: scripts/deps.sh --with bench.
+# Needs root, and hyperfine, jq, runc and crun: scripts/deps.sh --with bench.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -36,6 +39,7 @@ esac
 bin=${MYDOCKER_BIN:-build/bin/mydocker}
 rootfs=${ROOTFS:-build/images/busybox/rootfs}
 runs=${BENCH_RUNS:-200}
+rounds=${BENCH_ROUNDS:-10}
 warmup=${BENCH_WARMUP:-10}
 unpack_runs=${BENCH_UNPACK_RUNS:-20}
 go=${GO:-go}
@@ -50,6 +54,7 @@ store_containers=100
 layer_mb=200
 if $smoke; then
 	runs=1
+	rounds=1
 	warmup=0
 	unpack_runs=1
 	store_images=(0 3)
@@ -70,7 +75,10 @@ die() {
 }
 
 ((EUID == 0)) || die "needs root to create namespaces: run it as root (sudo make bench)"
-for tool in hyperfine runc crun unshare chroot tar "$go"; do
+if ! [[ $rounds =~ ^[1-9][0-9]*$ ]] || ((runs % rounds != 0)); then
+	die "BENCH_RUNS ($runs) must be a multiple of BENCH_ROUNDS ($rounds)"
+fi
+for tool in hyperfine jq runc crun unshare chroot tar "$go"; do
 	command -v "$tool" >/dev/null || die "$tool not found: run bash scripts/deps.sh --with bench"
 done
 [[ -x $bin ]] || die "$bin not found: run make build"
@@ -289,17 +297,77 @@ commands=("$mydocker_cmd" "$runc_cmd" "$crun_cmd" "$floor_cmd")
 
 # ---- measure ----------------------------------------------------------------
 
+# The speed of a shared machine drifts from one second to the next: here an
+# empty Go program took from 1.26 to 1.75 ms, second by second, within one
+# minute. One hyperfine invocation makes all the runs of one command, then
+# all of the next (200 starts of mydocker take 2 s, of runc 4 s), so one
+# command may land in a slow stretch and the next in a fast one: the ratio
+# of mydocker's median to crun's went from 0.7 to 1.5 between invocations.
+# So each measurement is $rounds hyperfine invocations over the same
+# commands, $runs / $rounds runs of each in every one, and a command's
+# median, min, max, mean and σ are those of all its runs together: every
+# command meets the same drift.
+measure() {
+	local csv=$1 round args=() shown=()
+	shift
+	while (($# > 0)); do
+		args+=(--command-name "$1" "$2")
+		shown+=("$1")
+		shift 2
+	done
+	: >"$work/runs.tsv"
+	for ((round = 1; round <= rounds; round++)); do
+		echo "bench: round $round of $rounds: $(IFS=,; echo "${shown[*]}")"
+		# hyperfine fails when a command exits with anything but 0, and
+		# so does this. Its report of each round is in round.log.
+		in_bench_mounts hyperfine "${hyperfine_common[@]}" --runs "$((runs / rounds))" \
+			--warmup "$((round == 1 ? warmup : 2))" --export-json "$work/round.json" \
+			"${args[@]}" >"$work/round.log" 2>&1 || die "hyperfine failed: $(cat "$work/round.log")"
+		jq -r '.results[] | .command as $name | .times[] | "\($name)\t\(.)"' "$work/round.json" >>"$work/runs.tsv"
+	done
+	stats <"$work/runs.tsv" >"$csv"
+}
+
+# stats reads lines of NAME, a tab and a time in seconds, and prints for
+# each name, in the order of its first line, a line of the CSV that
+# hyperfine's --export-csv writes: command,mean,stddev,median,user,system,
+# min,max (user and system left empty).
+stats() {
+	awk -F'\t' '
+	!($1 in count) { order[++n] = $1 }
+	{ t[$1, ++count[$1]] = $2 }
+	END {
+		print "command,mean,stddev,median,user,system,min,max"
+		for (i = 1; i <= n; i++) {
+			c = order[i]
+			m = count[c]
+			sum = 0
+			for (j = 1; j <= m; j++) {
+				v[j] = t[c, j]
+				sum += v[j]
+			}
+			for (j = 2; j <= m; j++) { # insertion sort: mawk has no asort
+				x = v[j]
+				for (k = j - 1; k >= 1 && v[k] > x; k--) v[k + 1] = v[k]
+				v[k + 1] = x
+			}
+			mean = sum / m
+			ss = 0
+			for (j = 1; j <= m; j++) ss += (v[j] - mean) ^ 2
+			sd = m > 1 ? sqrt(ss / (m - 1)) : 0
+			med = m % 2 ? v[(m + 1) / 2] : (v[m / 2] + v[m / 2 + 1]) / 2
+			printf "%s,%.9f,%.9f,%.9f,,,%.9f,%.9f\n", c, mean, sd, med, v[1], v[m]
+		}
+	}'
+}
+
 load=$(cut -d' ' -f1-3 /proc/loadavg)
-hyperfine_common=(--shell sh)
-if $smoke; then
-	hyperfine_common+=(--style basic)
-fi
-hyperfine_args=("${hyperfine_common[@]}" --warmup "$warmup" --runs "$runs" --export-csv "$work/times.csv")
+hyperfine_common=(--shell sh --style basic)
+measure_args=()
 for i in "${!names[@]}"; do
-	hyperfine_args+=(--command-name "${names[i]}" "${commands[i]}")
+	measure_args+=("${names[i]}" "${commands[i]}")
 done
-# hyperfine fails when a command exits with anything but 0, and so does this.
-in_bench_mounts hyperfine "${hyperfine_args[@]}"
+measure "$work/times.csv" "${measure_args[@]}"
 
 check_leftovers "the start latency runs"
 
@@ -325,12 +393,12 @@ fill_store() {
 }
 
 # Filling the stores is not timed: it is done before hyperfine starts.
-store_args=("${hyperfine_common[@]}" --warmup "$warmup" --runs "$runs" --export-csv "$work/store-images.csv")
+store_args=()
 for n in "${store_images[@]}"; do
 	fill_store "$work/mydocker-images-$n" "$n"
-	store_args+=(--command-name "$n images" "$(quote "$bin" --root "$work/mydocker-images-$n" run "${run_flags[@]}" mdbench /bin/true)")
+	store_args+=("$n images" "$(quote "$bin" --root "$work/mydocker-images-$n" run "${run_flags[@]}" mdbench /bin/true)")
 done
-in_bench_mounts hyperfine "${store_args[@]}"
+measure "$work/store-images.csv" "${store_args[@]}"
 
 # Running containers. Until chapter 07 a container exists only while its
 # `mydocker run` runs, so these are `mydocker run mdbench sleep 1000` in the
@@ -359,17 +427,16 @@ start_containers() {
 }
 
 # They run in a root of their own, $work/mydocker-containers, which holds
-# mdbench alone, as the store of 0 images does. One hyperfine invocation
-# measures the start from both stores while they run: two invocations, one
-# before starting them and one after, would differ by the drift of a busy
+# mdbench alone, as the store of 0 images does. One measurement (in rounds)
+# takes the start from both stores while they run: two, one before
+# starting them and one after, would differ by the drift of a busy
 # machine, which can be more than what is measured. Starting and stopping
 # them is not timed.
 "$bin" --root "$work/mydocker-containers" import "$tarball" mdbench >/dev/null
 start_containers "$work/mydocker-containers" "$store_containers"
-in_bench_mounts hyperfine "${hyperfine_common[@]}" --warmup "$warmup" --runs "$runs" \
-	--export-csv "$work/store-containers.csv" \
-	--command-name "0 running" "$(quote "$bin" --root "$work/mydocker-images-0" run "${run_flags[@]}" mdbench /bin/true)" \
-	--command-name "$store_containers running" "$(quote "$bin" --root "$work/mydocker-containers" run "${run_flags[@]}" mdbench /bin/true)"
+measure "$work/store-containers.csv" \
+	"0 running" "$(quote "$bin" --root "$work/mydocker-images-0" run "${run_flags[@]}" mdbench /bin/true)" \
+	"$store_containers running" "$(quote "$bin" --root "$work/mydocker-containers" run "${run_flags[@]}" mdbench /bin/true)"
 stop_containers
 check_leftovers "the store runs"
 
@@ -566,7 +633,10 @@ What the numbers mean and where mydocker's time goes: [docs/performance.md](../d
 
 ## What ran
 
-One \`hyperfine --warmup $warmup --runs $runs\` over four commands. Each starts a container of
+$rounds rounds of \`hyperfine --runs $((runs / rounds))\` over four commands (the first with \`--warmup $warmup\`,
+the others with \`--warmup 2\`), so $runs runs of each, spread over the whole measurement: the speed of
+a shared machine drifts from one second to the next, and a command whose $runs runs were made in one
+stretch would meet a drift of its own. Each command's figures are those of all its runs. Each starts a container of
 \`$(shown "$rootfs")\` that runs \`/bin/true\`, with the namespaces ${namespaces[*]} (no network
 namespace: mydocker has none yet). \$WORK is a temporary directory, removed afterwards.
 
@@ -598,8 +668,8 @@ $(tables ratios)
 The start of mydocker above, from stores that hold more. Each store has a root of its own,
 \`\$WORK/mydocker-images-N\`: busybox.tar imported as mdbench, and N more images of one small
 file each, all different, so N more manifests, configs and layers (N names for one image would
-add only N lines to the index). The stores are filled before hyperfine starts. One
-\`hyperfine --warmup $warmup --runs $runs\` over the ${#store_images[@]} stores, each command
+add only N lines to the index). The stores are filled before hyperfine starts. $rounds rounds of
+hyperfine as above over the ${#store_images[@]} stores, each command
 \`$(shown "$(quote "$bin" --root "$work/mydocker-images-N" run "${run_flags[@]}" mdbench /bin/true)")\`:
 
 $(times_table "images in the store" ms "0 images" "$work/store-images.csv")
@@ -607,19 +677,18 @@ $(times_table "images in the store" ms "0 images" "$work/store-images.csv")
 Running containers: until chapter 07 a container exists only while its \`mydocker run\` runs, so
 these are $store_containers \`mydocker run --stop-timeout 0 mdbench sleep 1000\` in the background, in a root
 of their own that holds mdbench alone, started before hyperfine and stopped after it (SIGTERM;
-each run removes its container). While they run, one \`hyperfine --warmup $warmup --runs $runs\`
-measures the start from the store of 0 images above ("0 running") and from theirs
+each run removes its container). While they run, $rounds rounds of hyperfine as above measure the start from the store of 0 images above ("0 running") and from theirs
 ("$store_containers running"), all under the same cgroup parent. Not 500: that would be 500 Go processes
 waiting in the foreground; detached containers (chapter 07) make it possible.
 
 $(times_table "running containers" ms "0 running" "$work/store-containers.csv")
 
-"0 images" and "0 running" are the same command on the same store, measured by two hyperfine
-invocations (the second while the containers ran): its median is $(printf %.2f "$noise_ratio") × the first. That
-is the drift between invocations on this machine, and why each target compares medians of one
-invocation. "Flat", in the targets below, is a median at most 1.1 × that of the store of 0
-images in the same invocation: room for the noise, and tight enough that a cost which grows with
-the store shows.
+"0 images" and "0 running" are the same command on the same store, measured twice (the second
+time while the containers ran): its median is $(printf %.2f "$noise_ratio") × the first. That is the drift between
+two measurements on this machine, and why each target compares medians of one measurement.
+"Flat", in the targets below, is a median at most 1.1 × that of the store of 0 images in the
+same measurement: room for the noise, and tight enough that a cost which grows with the store
+shows.
 
 ## Unpacking a layer
 

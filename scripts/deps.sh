@@ -20,7 +20,7 @@ base_packages=(busybox-static ca-certificates git make diffutils)
 group_packages() {
 	case $1 in
 	test) echo shellcheck iptables iproute2 procps ;;
-	bench) echo hyperfine runc crun ;;
+	bench) echo hyperfine jq runc crun ;;
 	registry) echo docker-registry skopeo ;;
 	vm) echo qemu-system-x86 cpio ;;
 	vagrant) echo vagrant ;;
