@@ -154,10 +154,17 @@ func RemoveAbandoned(root string) (removed int, err error) {
 // those whose directory lock is held.
 func Living(root string) ([]*Container, error) {
 	containers := filepath.Join(root, "containers")
-	entries, err := os.ReadDir(containers)
+	// Trying a container's lock takes it for a moment: with the lock on
+	// containers/, never the moment a Create needs it (newLocked).
+	all, err := lockDir(containers, unix.LOCK_EX)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
+	if err != nil {
+		return nil, err
+	}
+	defer all.Close()
+	entries, err := os.ReadDir(containers)
 	if err != nil {
 		return nil, fmt.Errorf("list containers: %w", err)
 	}
