@@ -79,12 +79,8 @@ func TestAddRefusesMissingDigests(t *testing.T) {
 		config(m)["size"] = len(rawConfig)
 	})
 	src.blobs[DigestOf(rawConfig)] = rawConfig
-	root := t.TempDir()
-	store, err := Open(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = store.Add(context.Background(), manifest, src, []string{"docker.io/library/x:latest"}, noProgress)
+	store, root := openStore(t)
+	_, err := store.Add(context.Background(), manifest, src, []string{"docker.io/library/x:latest"}, noProgress)
 	if err == nil || !strings.Contains(err.Error(), "diff ID 1: the digest is missing") {
 		t.Errorf("Add of a config whose diff ID is null: error %v; want it refused", err)
 	}
@@ -121,11 +117,7 @@ func TestAddRefusesAnotherArchitecture(t *testing.T) {
 		m["config"].(map[string]any)["size"] = len(rawConfig)
 	})
 	src.blobs[DigestOf(rawConfig)] = rawConfig
-	root := t.TempDir()
-	store, err := Open(root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, root := openStore(t)
 	_, err = store.Add(context.Background(), manifest, src, nil, noProgress)
 	want := fmt.Sprintf("the image is built for the architecture %s, and this machine is %s: its programs cannot run here", other, runtime.GOARCH)
 	if err == nil || !strings.Contains(err.Error(), want) {
@@ -177,12 +169,8 @@ func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 func TestAddNamesTheLayerOnce(t *testing.T) {
 	layer := testTar(t)
 	manifest, src := testImage(t, MediaTypeOCIConfig, MediaTypeOCILayer, layer, DigestOf(layer))
-	root := t.TempDir()
-	store, err := Open(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = store.Add(context.Background(), manifest, failingSource{src}, nil, noProgress)
+	store, root := openStore(t)
+	_, err := store.Add(context.Background(), manifest, failingSource{src}, nil, noProgress)
 	want := "download layer " + string(DigestOf(layer)) + ": read tcp: connection reset by peer"
 	if err == nil || err.Error() != want {
 		t.Errorf("Add with a connection reset: error %v; want %q", err, want)
@@ -226,11 +214,7 @@ func TestAddStopsWhenCancelled(t *testing.T) {
 // are read to their end, which standard input may never reach.
 func TestImportStopsReadingAfterTheTarWhenCancelled(t *testing.T) {
 	requireRoot(t, "unpack a layer with its owners")
-	root := t.TempDir()
-	store, err := Open(root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, root := openStore(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	endless := io.MultiReader(bytes.NewReader(testTar(t)), zeros{})
@@ -278,11 +262,7 @@ func TestTarballErrorBlamesTheTarballOnly(t *testing.T) {
 // leaves (a temporary blob, an unpacking, a temporary index.json or
 // index.lookup) goes with the next rmi...
 func TestCollectGarbageRemovesCrashLeftovers(t *testing.T) {
-	root := t.TempDir()
-	store, err := Open(root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, root := openStore(t)
 	kept := putImage(t, store, "kept", "docker.io/library/kept:latest")
 	putImage(t, store, "gone", "docker.io/library/gone:latest")
 	leftovers := plantLeftovers(t, root)
@@ -304,11 +284,7 @@ func TestCollectGarbageRemovesCrashLeftovers(t *testing.T) {
 func TestFailedAddRemovesCrashLeftovers(t *testing.T) {
 	layer := testTar(t)
 	manifest, src := testImage(t, MediaTypeOCIConfig, MediaTypeOCILayer, layer, DigestOf(layer))
-	root := t.TempDir()
-	store, err := Open(root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, root := openStore(t)
 	plantLeftovers(t, root)
 	if _, err := store.Add(context.Background(), manifest, failingSource{src}, nil, noProgress); err == nil {
 		t.Fatal("Add with a connection reset succeeded")

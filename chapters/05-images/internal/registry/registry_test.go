@@ -136,6 +136,24 @@ func TestAnonymousTokenIsFetchedOnceAndSent(t *testing.T) {
 	}
 }
 
+// tokenlessServer serves blob on loopback, and fails the test if a request
+// brings an Authorization header: it is not the registry (who says which).
+func tokenlessServer(t *testing.T, who string, blob []byte) *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" {
+			t.Errorf("%s got Authorization %q; want none", who, r.Header.Get("Authorization"))
+		}
+		w.Write(blob)
+	}))
+}
+
+// requireToken fails the test unless r brings the registry's token.
+func requireToken(t *testing.T, r *http.Request) {
+	if r.Header.Get("Authorization") != "Bearer s3cret" {
+		t.Errorf("registry got Authorization %q", r.Header.Get("Authorization"))
+	}
+}
+
 func readBlob(t *testing.T, repo *Repository, desc image.Descriptor) string {
 	t.Helper()
 	rc, err := repo.OpenBlob(context.Background(), desc)
@@ -347,17 +365,10 @@ func TestRegistryErrors(t *testing.T) {
 // must not get the registry's token.
 func TestRedirectToAnotherHostDropsTheToken(t *testing.T) {
 	blob := []byte("a layer from the CDN")
-	cdn := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "" {
-			t.Errorf("the CDN got Authorization %q; want none", r.Header.Get("Authorization"))
-		}
-		w.Write(blob)
-	}))
+	cdn := tokenlessServer(t, "the CDN", blob)
 	defer cdn.Close()
 	reg := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "Bearer s3cret" {
-			t.Errorf("registry got Authorization %q", r.Header.Get("Authorization"))
-		}
+		requireToken(t, r)
 		http.Redirect(w, r, "http://cdn.test/blob?signature=x", http.StatusTemporaryRedirect)
 	}))
 	defer reg.Close()

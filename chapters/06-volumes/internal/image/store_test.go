@@ -150,11 +150,7 @@ func TestAddRefusesCorruptBlobs(t *testing.T) {
 
 func TestAddUnpacksAndNames(t *testing.T) {
 	requireRoot(t, "unpack a layer with its owners")
-	root := t.TempDir()
-	store, err := Open(root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, _ := openStore(t)
 	layer := testTar(t)
 	manifest, src := testImage(t, MediaTypeOCIConfig, "application/vnd.oci.image.layer.v1.tar", layer, DigestOf(layer))
 	if _, err := store.Add(context.Background(), manifest, src, []string{"example.com/app:1"}, noProgress); err != nil {
@@ -178,11 +174,7 @@ func TestAddUnpacksAndNames(t *testing.T) {
 
 func TestImportPlainAndGzippedShareTheLayer(t *testing.T) {
 	requireRoot(t, "unpack a layer with its owners")
-	root := t.TempDir()
-	store, err := Open(root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, root := openStore(t)
 	layer := testTar(t)
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
@@ -248,11 +240,7 @@ func TestImportHashesTheWholeTar(t *testing.T) {
 
 func TestImportUnpacksALayerOnce(t *testing.T) {
 	requireRoot(t, "unpack a layer with its owners")
-	root := t.TempDir()
-	store, err := Open(root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, root := openStore(t)
 	layer := testTar(t)
 	first, err := store.Import(context.Background(), bytes.NewReader(layer), "", []string{"docker.io/library/first:latest"})
 	if err != nil {
@@ -322,17 +310,24 @@ func TestImportLeavesNothingWhenItFails(t *testing.T) {
 }
 
 func TestImportRefusesZstd(t *testing.T) {
-	root := t.TempDir()
-	store, err := Open(root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, root := openStore(t)
 	zstd := []byte{0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0, 0}
-	_, err = store.Import(context.Background(), bytes.NewReader(zstd), "", nil)
+	_, err := store.Import(context.Background(), bytes.NewReader(zstd), "", nil)
 	if err == nil || !strings.Contains(err.Error(), "zstd, which mydocker does not support") {
 		t.Errorf("Import of zstd: error %v; want one that says zstd is not supported", err)
 	}
 	requireEmpty(t, root)
+}
+
+// openStore opens a new, empty store in a directory of the test's own.
+func openStore(t *testing.T) (store *Store, root string) {
+	t.Helper()
+	root = t.TempDir()
+	store, err := Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store, root
 }
 
 // requireRoot skips a test that needs root, or fails it when MYDOCKER_E2E=1
