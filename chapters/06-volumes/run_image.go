@@ -53,7 +53,11 @@ func fromImage(spec *container.Spec, img *image.Image, name string, command []st
 	lower := slices.Clone(img.Layers)
 	slices.Reverse(lower) // overlay wants the top layer first
 	spec.Overlay = &container.Overlay{Lower: lower}
-	spec.Env = container.MergeEnv(spec.Env, config.Env)
+	// HOME comes from the image's environment or, without one there, from
+	// the line of the image's user in the image's /etc/passwd, which init
+	// reads (as in Docker: root's is /root, nobody's often /nonexistent).
+	defaults := slices.DeleteFunc(slices.Clone(spec.Env), func(kv string) bool { return strings.HasPrefix(kv, "HOME=") })
+	spec.Env = container.MergeEnv(defaults, config.Env)
 	spec.Cwd = config.WorkingDir
 	spec.User = config.User
 	return nil

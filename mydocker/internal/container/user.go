@@ -6,7 +6,10 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -32,66 +35,128 @@ func enterWorkingDir(dir string) error {
 
 // switchUser makes the process the image's user: "name", "uid",
 // "name:group" or "uid:gid", with names looked up in the container's own
-// /etc/passwd and /etc/group. The group is set first: once the user is
-// not root, it may no longer change groups.
-func switchUser(user string) error {
-	if user == "" {
-		return nil
-	}
-	name, group, _ := strings.Cut(user, ":")
-	uid, gid, err := lookupUser(name)
+// /etc/passwd and /etc/group. The command gets that user's home directory
+// as HOME, unless the image sets HOME. The groups are set first: once the
+// user is not root, it may no longer change groups.
+func switchUser(spec *Spec) error {
+	u, err := lookupUser("/etc", spec.User)
 	if err != nil {
 		return err
 	}
-	if group != "" {
-		if gid, err = lookupGroup(group); err != nil {
-			return err
-		}
+	if !slices.ContainsFunc(spec.Env, func(kv string) bool { return strings.HasPrefix(kv, "HOME=") }) {
+		spec.Env = append(spec.Env, "HOME="+u.home)
+	}
+	if spec.User == "" {
+		return nil // root, as mydocker run is
 	}
 	// Credentials belong to each thread in Linux; the syscall package's
 	// versions change them on every thread of the Go runtime, so the thread
 	// that will exec the command has them too.
-	if err := syscall.Setgroups([]int{gid}); err != nil {
-		return fmt.Errorf("set groups for user %s: %w", user, err)
+	if err := syscall.Setgroups(u.groups); err != nil {
+		return fmt.Errorf("set groups for user %s: %w", spec.User, err)
 	}
-	if err := syscall.Setgid(gid); err != nil {
-		return fmt.Errorf("set group %d: %w", gid, err)
+	if err := syscall.Setgid(u.gid); err != nil {
+		return fmt.Errorf("set group %d: %w", u.gid, err)
 	}
-	if err := syscall.Setuid(uid); err != nil {
-		return fmt.Errorf("set user %d: %w", uid, err)
+	if err := syscall.Setuid(u.uid); err != nil {
+		return fmt.Errorf("set user %d: %w", u.uid, err)
 	}
 	return nil
 }
 
-// lookupUser returns the uid and the primary gid of a user name or number.
-func lookupUser(name string) (uid, gid int, err error) {
-	fields, err := findEntry("/etc/passwd", name, 7)
-	if uid, convErr := strconv.Atoi(name); convErr == nil {
-		if err != nil {
-			return uid, 0, nil // a number needs no entry; its group is then root's, as in Docker
-		}
-		gid, _ := strconv.Atoi(fields[3])
-		return uid, gid, nil
-	}
-	if err != nil {
-		return 0, 0, fmt.Errorf("unable to find user %s: %w", name, err)
-	}
-	uid, _ = strconv.Atoi(fields[2])
-	gid, _ = strconv.Atoi(fields[3])
-	return uid, gid, nil
+// execUser is who the command runs as.
+type execUser struct {
+	uid, gid int
+	groups   []int  // the supplementary groups, gid first
+	home     string // the home directory, for HOME
 }
 
-// lookupGroup returns the gid of a group name or number.
-func lookupGroup(group string) (int, error) {
+// lookupUser finds user ("name", "uid", "name:group" or "uid:gid"; empty
+// for the default, root) in the files passwd and group of the directory
+// etc, the way runc does it for Docker:
+//   - a number that passwd does not list is still a user, with group 0 and
+//     the home directory /; a name must be listed;
+//   - a user that passwd lists also gets, as supplementary groups, the
+//     groups whose line in group names it as a member, unless a group is
+//     given after the colon.
+func lookupUser(etc, user string) (execUser, error) {
+	name, group, _ := strings.Cut(user, ":")
+	if name == "" {
+		name = "0"
+	}
+	u := execUser{home: "/"}
+	entry, err := findEntry(filepath.Join(etc, "passwd"), name, 7)
+	if uid, convErr := strconv.Atoi(name); err != nil {
+		if convErr != nil {
+			return execUser{}, fmt.Errorf("unable to find user %s: %w", name, err)
+		}
+		u.uid = uid // a number needs no entry; its group is then root's, as in Docker
+	} else {
+		u.uid, _ = strconv.Atoi(entry[2])
+		u.gid, _ = strconv.Atoi(entry[3])
+		if entry[5] != "" {
+			u.home = entry[5]
+		}
+	}
+	if group != "" {
+		if u.gid, err = lookupGroup(filepath.Join(etc, "group"), group); err != nil {
+			return execUser{}, err
+		}
+	}
+	u.groups = []int{u.gid}
+	// The default user, root, keeps the groups of mydocker run: switchUser
+	// changes no credentials for it, so group is not read.
+	if user != "" && group == "" && entry != nil {
+		more, err := memberOf(filepath.Join(etc, "group"), entry[0])
+		if err != nil {
+			return execUser{}, fmt.Errorf("groups of user %s: %w", entry[0], err)
+		}
+		for _, gid := range more {
+			if !slices.Contains(u.groups, gid) {
+				u.groups = append(u.groups, gid)
+			}
+		}
+	}
+	return u, nil
+}
+
+// lookupGroup returns the gid of a group name or number, from the file path.
+func lookupGroup(path, group string) (int, error) {
 	if gid, err := strconv.Atoi(group); err == nil {
 		return gid, nil
 	}
-	fields, err := findEntry("/etc/group", group, 4)
+	fields, err := findEntry(path, group, 4)
 	if err != nil {
 		return 0, fmt.Errorf("unable to find group %s: %w", group, err)
 	}
 	gid, _ := strconv.Atoi(fields[2])
 	return gid, nil
+}
+
+// memberOf returns the gids of the groups of the file path whose member
+// list (the fourth field, names separated by commas) has name. No file
+// means no groups.
+func memberOf(path, name string) ([]int, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var gids []int
+	scanner := bufio.NewScanner(f)
+	for scanner.Scan() {
+		fields := strings.Split(scanner.Text(), ":")
+		if len(fields) < 4 || !slices.Contains(strings.Split(fields[3], ","), name) {
+			continue
+		}
+		if gid, err := strconv.Atoi(fields[2]); err == nil {
+			gids = append(gids, gid)
+		}
+	}
+	return gids, scanner.Err()
 }
 
 // errNoEntry means that a name is in neither field 0 nor field 2 of a file.

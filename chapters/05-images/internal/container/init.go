@@ -80,7 +80,7 @@ func setup(spec *Spec) error {
 	if err := enterWorkingDir(spec.Cwd); err != nil {
 		return err
 	}
-	if err := switchUser(spec.User); err != nil {
+	if err := switchUser(spec); err != nil {
 		return err
 	}
 	return nil
