@@ -126,13 +126,15 @@ mkdir -p "$tmp"/{dev,proc,sys,tmp,etc,root,run,var/tmp,home}
 chmod 1777 "$tmp/tmp" "$tmp/var/tmp"
 chmod 0700 "$tmp/root"
 
-# Just enough accounts for `id`, `ls -l` and user-switching exercises.
+# Just enough accounts for `id`, `ls -l` and user-switching exercises;
+# nobody is a member of users, to show supplementary groups.
 cat >"$tmp/etc/passwd" <<'EOF'
 root:x:0:0:root:/root:/bin/sh
 nobody:x:65534:65534:nobody:/nonexistent:/bin/false
 EOF
 cat >"$tmp/etc/group" <<'EOF'
 root:x:0:
+users:x:100:nobody
 nogroup:x:65534:
 EOF
 

@@ -35,33 +35,48 @@ func enterWorkingDir(dir string) error {
 
 // switchUser makes the process the image's user: "name", "uid",
 // "name:group" or "uid:gid", with names looked up in the container's own
-// /etc/passwd and /etc/group. The command gets that user's home directory
-// as HOME, unless the image sets HOME. The groups are set first: once the
-// user is not root, it may no longer change groups.
+// /etc/passwd and /etc/group; no user means root, looked up the same way.
+// The command gets that user's home directory as HOME, unless the image
+// sets HOME. The groups are set first: once the user is not root, it may
+// no longer change groups.
 func switchUser(spec *Spec) error {
 	u, err := lookupUser("/etc", spec.User)
 	if err != nil {
 		return err
 	}
-	if !slices.ContainsFunc(spec.Env, func(kv string) bool { return strings.HasPrefix(kv, "HOME=") }) {
-		spec.Env = append(spec.Env, "HOME="+u.home)
-	}
-	if spec.User == "" {
-		return nil // root, as mydocker run is
-	}
+	spec.Env = withHome(spec.Env, u.home)
 	// Credentials belong to each thread in Linux; the syscall package's
 	// versions change them on every thread of the Go runtime, so the thread
-	// that will exec the command has them too.
-	if err := syscall.Setgroups(u.groups); err != nil {
-		return fmt.Errorf("set groups for user %s: %w", spec.User, err)
+	// that will exec the command has them too. That stops every thread
+	// each time, so what is already right is left alone: root, as
+	// mydocker run is, usually needs nothing.
+	if groups, err := unix.Getgroups(); err != nil || !slices.Equal(groups, u.groups) {
+		if err := syscall.Setgroups(u.groups); err != nil {
+			return fmt.Errorf("set groups for user %s: %w", spec.User, err)
+		}
 	}
-	if err := syscall.Setgid(u.gid); err != nil {
-		return fmt.Errorf("set group %d: %w", u.gid, err)
+	if unix.Getgid() != u.gid || unix.Getegid() != u.gid {
+		if err := syscall.Setgid(u.gid); err != nil {
+			return fmt.Errorf("set group %d: %w", u.gid, err)
+		}
 	}
-	if err := syscall.Setuid(u.uid); err != nil {
-		return fmt.Errorf("set user %d: %w", u.uid, err)
+	if unix.Getuid() != u.uid || unix.Geteuid() != u.uid {
+		if err := syscall.Setuid(u.uid); err != nil {
+			return fmt.Errorf("set user %d: %w", u.uid, err)
+		}
 	}
 	return nil
+}
+
+// withHome returns env with HOME=home, unless env has a HOME that is not
+// empty (an empty one is replaced, as runc does).
+func withHome(env []string, home string) []string {
+	for _, kv := range env {
+		if value, ok := strings.CutPrefix(kv, "HOME="); ok && value != "" {
+			return env
+		}
+	}
+	return MergeEnv(env, []string{"HOME=" + home})
 }
 
 // execUser is who the command runs as.
@@ -72,31 +87,39 @@ type execUser struct {
 }
 
 // lookupUser finds user ("name", "uid", "name:group" or "uid:gid"; empty
-// for the default, root) in the files passwd and group of the directory
-// etc, the way runc does it for Docker:
-//   - a number that passwd does not list is still a user, with group 0 and
-//     the home directory /; a name must be listed;
+// for root) in the files passwd and group of the directory etc, the way
+// runc does it for Docker:
+//   - a number is a uid (or gid): it matches the line of that number, never
+//     a name; a number that passwd does not list is still a user, with
+//     group 0 and the home directory /; a name must be listed;
 //   - a user that passwd lists also gets, as supplementary groups, the
 //     groups whose line in group names it as a member, unless a group is
 //     given after the colon.
+//
+// An empty home directory in passwd gives /, where runc would leave HOME
+// empty.
 func lookupUser(etc, user string) (execUser, error) {
 	name, group, _ := strings.Cut(user, ":")
 	if name == "" {
 		name = "0"
 	}
-	u := execUser{home: "/"}
-	entry, err := findEntry(filepath.Join(etc, "passwd"), name, 7)
-	if uid, convErr := strconv.Atoi(name); err != nil {
-		if convErr != nil {
-			return execUser{}, fmt.Errorf("unable to find user %s: %w", name, err)
-		}
-		u.uid = uid // a number needs no entry; its group is then root's, as in Docker
-	} else {
+	uid, isNumber, err := parseID(name)
+	if err != nil {
+		return execUser{}, fmt.Errorf("user %s: %w", name, err)
+	}
+	u := execUser{uid: uid, home: "/"}
+	entry, err := findEntry(filepath.Join(etc, "passwd"), name)
+	switch {
+	case err == nil:
 		u.uid, _ = strconv.Atoi(entry[2])
 		u.gid, _ = strconv.Atoi(entry[3])
 		if entry[5] != "" {
 			u.home = entry[5]
 		}
+	case !errors.Is(err, errNoEntry):
+		return execUser{}, fmt.Errorf("read the container's /etc/passwd: %w", err)
+	case !isNumber:
+		return execUser{}, fmt.Errorf("unable to find user %s: no matching entries in the container's /etc/passwd (give a user that it lists, or a number)", name)
 	}
 	if group != "" {
 		if u.gid, err = lookupGroup(filepath.Join(etc, "group"), group); err != nil {
@@ -104,12 +127,10 @@ func lookupUser(etc, user string) (execUser, error) {
 		}
 	}
 	u.groups = []int{u.gid}
-	// The default user, root, keeps the groups of mydocker run: switchUser
-	// changes no credentials for it, so group is not read.
-	if user != "" && group == "" && entry != nil {
+	if group == "" && entry != nil {
 		more, err := memberOf(filepath.Join(etc, "group"), entry[0])
 		if err != nil {
-			return execUser{}, fmt.Errorf("groups of user %s: %w", entry[0], err)
+			return execUser{}, fmt.Errorf("read the container's /etc/group: %w", err)
 		}
 		for _, gid := range more {
 			if !slices.Contains(u.groups, gid) {
@@ -120,17 +141,81 @@ func lookupUser(etc, user string) (execUser, error) {
 	return u, nil
 }
 
-// lookupGroup returns the gid of a group name or number, from the file path.
+// lookupGroup returns the gid of a group name or number, from the file
+// path; a number needs no line there.
 func lookupGroup(path, group string) (int, error) {
-	if gid, err := strconv.Atoi(group); err == nil {
-		return gid, nil
-	}
-	fields, err := findEntry(path, group, 4)
+	gid, isNumber, err := parseID(group)
 	if err != nil {
-		return 0, fmt.Errorf("unable to find group %s: %w", group, err)
+		return 0, fmt.Errorf("group %s: %w", group, err)
 	}
-	gid, _ := strconv.Atoi(fields[2])
+	fields, err := findEntry(path, group)
+	switch {
+	case err == nil:
+		gid, _ = strconv.Atoi(fields[2])
+	case !errors.Is(err, errNoEntry):
+		return 0, fmt.Errorf("read the container's /etc/group: %w", err)
+	case !isNumber:
+		return 0, fmt.Errorf("unable to find group %s: no matching entries in the container's /etc/group (give a group that it lists, or a number)", group)
+	}
 	return gid, nil
+}
+
+// maxID is the largest uid or gid that runc and Docker accept.
+const maxID = 1<<31 - 1
+
+// parseID says whether s is a number, and returns it if it is one that can
+// be a uid or gid.
+func parseID(s string) (id int, isNumber bool, err error) {
+	id, convErr := strconv.Atoi(s)
+	if convErr != nil {
+		if errors.Is(convErr, strconv.ErrRange) {
+			return 0, true, fmt.Errorf("%s is out of range: IDs go from 0 to %d", s, maxID)
+		}
+		return 0, false, nil
+	}
+	if id < 0 || id > maxID {
+		return 0, true, fmt.Errorf("%s is out of range: IDs go from 0 to %d", s, maxID)
+	}
+	return id, true, nil
+}
+
+// errNoEntry means that no line of a file matched.
+var errNoEntry = errors.New("no matching entry")
+
+// findEntry returns the colon-separated fields of the first line of path
+// (a passwd or group file) that is key's: a number matches the line's ID
+// (the third field), a name its first field. The fields are padded with
+// empty ones to seven, so that a short line, which runc accepts, reads as
+// one with empty fields. A missing file has no lines.
+func findEntry(path, key string) ([]string, error) {
+	id, isNumber, _ := parseID(key)
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, errNoEntry
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	scanner := bufio.NewScanner(f)
+	for scanner.Scan() {
+		fields := strings.Split(scanner.Text(), ":")
+		if len(fields) < 3 {
+			continue
+		}
+		lineID, err := strconv.Atoi(fields[2])
+		if err != nil || (isNumber && lineID != id) || (!isNumber && fields[0] != key) {
+			continue
+		}
+		for len(fields) < 7 {
+			fields = append(fields, "")
+		}
+		return fields, nil
+	}
+	if err := scanner.Err(); err != nil {
+		return nil, err
+	}
+	return nil, errNoEntry
 }
 
 // memberOf returns the gids of the groups of the file path whose member
@@ -157,30 +242,4 @@ func memberOf(path, name string) ([]int, error) {
 		}
 	}
 	return gids, scanner.Err()
-}
-
-// errNoEntry means that a name is in neither field 0 nor field 2 of a file.
-var errNoEntry = errors.New("no matching entries in the container's file")
-
-// findEntry returns the colon-separated fields of the line of path whose
-// name (field 0) or number (field 2) is key.
-func findEntry(path, key string, fieldCount int) ([]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	scanner := bufio.NewScanner(f)
-	for scanner.Scan() {
-		fields := strings.Split(scanner.Text(), ":")
-		if len(fields) >= fieldCount && (fields[0] == key || fields[2] == key) {
-			if _, err := strconv.Atoi(fields[2]); err == nil {
-				return fields, nil
-			}
-		}
-	}
-	if err := scanner.Err(); err != nil {
-		return nil, err
-	}
-	return nil, fmt.Errorf("%w %s", errNoEntry, path)
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -25,35 +26,43 @@ func writeEtc(t *testing.T, passwd, group string) string {
 func TestLookupUser(t *testing.T) {
 	etc := writeEtc(t,
 		"root:x:0:0:root:/root:/bin/sh\n"+
+			"1000:x:5000:5000:named like a number:/home/5000:/bin/sh\n"+
 			"app:x:1000:1000:an app:/srv/app:/bin/sh\n"+
 			"nohome:x:1001:1001:::/bin/sh\n"+
+			"short:x:1002\n"+
 			"broken line\n",
 		"root:x:0:\n"+
+			"lp:x:7:root\n"+
 			"app:x:1000:\n"+
 			"audio:x:29:pulse,app\n"+
 			"video:x:44:app\n"+
 			"again:x:1000:app\n"+ // the primary group, listed once in the result
 			"other:x:50:application,apps\n"+
-			"lp:x:7:root\n")
+			"bare:x:60\n")
 
 	tests := []struct {
 		user string
 		want execUser
 	}{
-		// The default user keeps mydocker run's groups: group is not read.
-		{"", execUser{uid: 0, gid: 0, groups: []int{0}, home: "/root"}},
+		// No user is root, with root's groups, as Docker runs it.
+		{"", execUser{uid: 0, gid: 0, groups: []int{0, 7}, home: "/root"}},
 		{"root", execUser{uid: 0, gid: 0, groups: []int{0, 7}, home: "/root"}},
 		{"0", execUser{uid: 0, gid: 0, groups: []int{0, 7}, home: "/root"}},
 		{"app", execUser{uid: 1000, gid: 1000, groups: []int{1000, 29, 44}, home: "/srv/app"}},
+		// A number is a uid, never a name, and is compared as a number.
 		{"1000", execUser{uid: 1000, gid: 1000, groups: []int{1000, 29, 44}, home: "/srv/app"}},
+		{"01000", execUser{uid: 1000, gid: 1000, groups: []int{1000, 29, 44}, home: "/srv/app"}},
+		{"5000", execUser{uid: 5000, gid: 5000, groups: []int{5000}, home: "/home/5000"}},
 		// A group given replaces the primary group and the memberships.
 		{"app:video", execUser{uid: 1000, gid: 44, groups: []int{44}, home: "/srv/app"}},
 		{"app:7", execUser{uid: 1000, gid: 7, groups: []int{7}, home: "/srv/app"}},
+		{"app:bare", execUser{uid: 1000, gid: 60, groups: []int{60}, home: "/srv/app"}},
 		// A number that passwd lacks: group 0, home /.
 		{"4242", execUser{uid: 4242, gid: 0, groups: []int{0}, home: "/"}},
 		{"4242:4242", execUser{uid: 4242, gid: 4242, groups: []int{4242}, home: "/"}},
-		// An empty home directory field means /.
+		// An empty home directory field means /; a short line has empty fields.
 		{"nohome", execUser{uid: 1001, gid: 1001, groups: []int{1001}, home: "/"}},
+		{"short", execUser{uid: 1002, gid: 0, groups: []int{0}, home: "/"}},
 	}
 	for _, tt := range tests {
 		got, err := lookupUser(etc, tt.user)
@@ -66,10 +75,17 @@ func TestLookupUser(t *testing.T) {
 		}
 	}
 
-	for _, user := range []string{"nobody", "app:nogroup"} {
+	for user, want := range map[string]string{
+		"nobody":               "unable to find user nobody",
+		"app:nogroup":          "unable to find group nogroup",
+		"-1":                   "out of range",
+		"2147483648":           "out of range",
+		"app:-5":               "out of range",
+		"99999999999999999999": "out of range",
+	} {
 		_, err := lookupUser(etc, user)
-		if err == nil || !strings.Contains(err.Error(), "unable to find") {
-			t.Errorf("lookupUser(%q): error %v, want one that says unable to find", user, err)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("lookupUser(%q): error %v, want one that says %q", user, err, want)
 		}
 	}
 }
@@ -88,7 +104,24 @@ func TestLookupUserWithoutFiles(t *testing.T) {
 			t.Errorf("lookupUser(%q) = %+v, %v; want %+v", user, got, err, want)
 		}
 	}
-	if _, err := lookupUser(etc, "app"); err == nil {
-		t.Error("lookupUser(app) without /etc/passwd succeeded")
+	for _, user := range []string{"app", "0:staff"} {
+		if _, err := lookupUser(etc, user); err == nil {
+			t.Errorf("lookupUser(%q) without /etc/passwd and /etc/group succeeded", user)
+		}
+	}
+}
+
+func TestWithHome(t *testing.T) {
+	tests := []struct {
+		env, want []string
+	}{
+		{[]string{"PATH=/bin"}, []string{"PATH=/bin", "HOME=/home/app"}},
+		{[]string{"HOME=/data", "PATH=/bin"}, []string{"HOME=/data", "PATH=/bin"}}, // the image's
+		{[]string{"HOME=", "PATH=/bin"}, []string{"HOME=/home/app", "PATH=/bin"}},  // empty: replaced
+	}
+	for _, tt := range tests {
+		if got := withHome(slices.Clone(tt.env), "/home/app"); !slices.Equal(got, tt.want) {
+			t.Errorf("withHome(%q) = %q, want %q", tt.env, got, tt.want)
+		}
 	}
 }
