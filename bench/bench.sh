@@ -21,6 +21,8 @@
 #   BENCH_WARMUP       untimed runs of each start before those (default 10)
 #   BENCH_GAP          seconds of pause before each timed start, one start
 #                      at a time (default 0.05)
+#   BENCH_PREPARE      the untimed command run before each of those starts
+#                      instead (default sleep $BENCH_GAP), to try other pauses
 #   BENCH_UNPACK_RUNS  timed runs of each unpack of the layer (default 20)
 #   BENCH_FRESH_FS     1 (default): all state on a fresh ext4 of its own;
 #                      0: on the file system of TMPDIR, as it is
@@ -82,7 +84,9 @@ die() {
 if ! [[ $rounds =~ ^[1-9][0-9]*$ ]] || ((runs % rounds != 0)); then
 	die "BENCH_RUNS ($runs) must be a multiple of BENCH_ROUNDS ($rounds)"
 fi
-[[ $gap =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "BENCH_GAP ($gap) must be a number of seconds, e.g. 0.05"
+if ! [[ $gap =~ ^[0-9]*\.?[0-9]+$ && $gap =~ [1-9] ]]; then
+	die "BENCH_GAP ($gap) must be a number of seconds above 0, e.g. 0.05 (back to back is measured anyway)"
+fi
 for tool in hyperfine jq runc crun unshare chroot tar "$go"; do
 	command -v "$tool" >/dev/null || die "$tool not found: run bash scripts/deps.sh --with bench"
 done
@@ -381,12 +385,13 @@ done
 # lock for such a move waits for an RCU grace period, unless another move
 # took that lock a moment before, as the previous run's did when runs
 # follow each other within milliseconds. A user who starts one container
-# waits for the whole period; a loop of starts does not. So the first
-# measurement pauses $gap s before each run (an untimed --prepare, the
-# same for every command), which lets the period lapse, and the second
-# runs them back to back. The targets are the first's (docs/performance.md
-# says why, with the numbers).
-prepare=(--prepare "sleep $gap")
+# on a quiet host waits for the whole period; a loop of starts does not.
+# So the first measurement pauses $gap s before each run (an untimed
+# --prepare, the same for every command), which lets the period lapse,
+# and the second runs them back to back. The first two targets are judged
+# on the first; both are reported (docs/performance.md says why, with the
+# numbers).
+prepare=(--prepare "${BENCH_PREPARE:-sleep $gap}")
 measure "$work/times.csv" "${measure_args[@]}"
 prepare=()
 measure "$work/times-loop.csv" "${measure_args[@]}"
@@ -518,7 +523,7 @@ left=$(find "$unpack_root/layers" "$unpack_root/images/blobs" -mindepth 1 -not -
 
 # ---- report -----------------------------------------------------------------
 
-# tables WHAT CSV: the table WHAT (times, ratios or targets) of the
+# tables WHAT CSV: the table WHAT (times or ratios) of the
 # measurement in CSV, as hyperfine writes it (name, mean, stddev, median,
 # user, system, min, max; seconds). Ratios are of medians: a few slow runs
 # when the machine is busy move the mean, not the median.
@@ -529,7 +534,6 @@ tables() {
 		name[++n] = $1; mean[$1] = $2 * 1000; sd[$1] = $3 * 1000
 		med[$1] = $4 * 1000; lo[$1] = $7 * 1000; hi[$1] = $8 * 1000
 	}
-	function status(ok) { return ok ? "**met**" : "**not met**" }
 	END {
 		if (what == "times") {
 			print "| command | median | min | max | mean ± σ |"
@@ -545,13 +549,6 @@ tables() {
 				c = name[i]
 				printf "| %s | %.2f | %.2f | %.2f |\n", c, med[c] / med["runc"], med[c] / med["crun"], med[c] / med["floor"]
 			}
-		} else if (what == "targets") {
-			r = med["mydocker"] / med["runc"]
-			c = med["mydocker"] / med["crun"]
-			print "| target | measured | status |"
-			print "|--------|---------:|--------|"
-			printf "| mydocker ≤ 0.5 × runc, one start at a time | %.2f × runc | %s |\n", r, status(r <= 0.5)
-			printf "| mydocker ≤ 1.0 × crun, one start at a time | %.2f × crun | %s |\n", c, status(c <= 1.0)
 		}
 	}' "$2"
 }
@@ -600,6 +597,8 @@ images_ratio=$(median_ratio "${store_images[-1]} images" "0 images" "${store_csv
 containers_ratio=$(median_ratio "$store_containers running" "0 running" "${store_csvs[@]}")
 noise_ratio=$(median_ratio "0 running" "0 images" "${store_csvs[@]}")
 unpack_ratio=$(median_ratio "mydocker import" "tar -x" "$work/unpack.csv")
+one_runc=$(median_ratio mydocker runc "$work/times.csv")
+one_crun=$(median_ratio mydocker crun "$work/times.csv")
 loop_runc=$(median_ratio mydocker runc "$work/times-loop.csv")
 loop_crun=$(median_ratio mydocker crun "$work/times-loop.csv")
 layer_bytes=$(stat -c %s "$work/layer.tar")
@@ -707,8 +706,9 @@ $(tables ratios "$work/times-loop.csv")
 runc and crun move their container's process into its cgroups (a write of its PID to
 \`cgroup.procs\`), and the kernel's lock for that waits for an RCU grace period, unless a move
 took the lock a moment before: back to back, each run profits from the one before, one start
-at a time it does not. mydocker's init is born in its cgroups and moves nothing. Why the targets
-are those of one start at a time: [docs/performance.md](../docs/performance.md#one-start-at-a-time-and-back-to-back).
+at a time it does not. mydocker's init is born in its cgroups, so no process is moved with that
+lock (on cgroup v1 the thread that forks moves itself, which does not take it). Why the targets
+are judged one start at a time: [docs/performance.md](../docs/performance.md#one-start-at-a-time-and-back-to-back).
 
 ## A full store
 
@@ -731,8 +731,10 @@ waiting in the foreground; detached containers (chapter 07) make it possible.
 $(times_table "running containers" ms "0 running" "$work/store-containers.csv")
 
 "0 images" and "0 running" are the same command on the same store, measured twice (the second
-time while the containers ran): its median is $(printf %.2f "$noise_ratio") × the first. That is the drift between
-two measurements on this machine, and why each target compares medians of one measurement.
+time while the containers ran): its median is $(printf %.2f "$noise_ratio") × the first. Part of that is the drift
+between two measurements on this machine, part the load of the $store_containers waiting \`mydocker run\`s. The
+targets are about what the store's contents cost a start, so each compares medians of one
+measurement, in which drift and load are the same for both commands.
 "Flat", in the targets below, is a median at most 1.1 × that of the store of 0 images in the
 same measurement: room for the noise, and tight enough that a cost which grows with the store
 shows.
@@ -763,13 +765,20 @@ root's blobs and layers).
 
 ## Targets
 
-$(tables targets "$work/times.csv")
+| target | measured | status |
+|--------|---------:|--------|
+$(target_row "mydocker ≤ 0.5 × runc, one start at a time" "$one_runc" 0.5 runc)
+$(target_row "mydocker ≤ 1.0 × crun, one start at a time" "$one_crun" 1.0 crun)
+$(target_row "the same back to back: mydocker ≤ 0.5 × runc" "$loop_runc" 0.5 runc)
+$(target_row "the same back to back: mydocker ≤ 1.0 × crun" "$loop_crun" 1.0 crun)
 $(target_row "start latency with ${store_images[-1]} images ≤ 1.1 × with 0" "$images_ratio" 1.1 "with 0")
 $(target_row "start latency with $store_containers running containers ≤ 1.1 × with 0" "$containers_ratio" 1.1 "with 0")
 $(target_row "import of a $layer_mb MB layer ≤ 1.5 × tar -x" "$unpack_ratio" 1.5 "tar -x")
 
-Back to back, which is not what the first two targets measure: mydocker $(printf %.2f "$loop_runc") × runc and
-$(printf %.2f "$loop_crun") × crun.
+The targets against runc and crun are judged one start at a time, as a user starts a
+container; back to back, a loop of starts, is shown in the same terms for comparison. Where the
+two differ, it is mostly the kernel's lock for moving a process between cgroups
+([docs/performance.md](../docs/performance.md#one-start-at-a-time-and-back-to-back)).
 EOF
 } >"$work/RESULTS.md"
 
