@@ -38,13 +38,15 @@ type checkFile struct {
 	path    string
 }
 
-// asNobodyMarker, as the first argument, makes this test binary run the
-// command in the rest of its arguments as user and group 65534 (nobody).
-const asNobodyMarker = "mydocker-checks-as-nobody"
+// asMarker, as the first argument, makes this test binary run the command
+// in the rest of its arguments (after the second) with the credentials in
+// the second: UID:GID:GROUPS, GROUPS the supplementary groups separated by
+// commas (see runAs).
+const asMarker = "mydocker-checks-as"
 
 func TestMain(m *testing.M) {
-	if len(os.Args) > 2 && os.Args[1] == asNobodyMarker {
-		os.Exit(runAsNobody(os.Args[2:]))
+	if len(os.Args) > 3 && os.Args[1] == asMarker {
+		os.Exit(runAs(os.Args[2], os.Args[3:]))
 	}
 	// Orphans that a check leaves behind are re-parented to this process,
 	// where the leak check finds them.
@@ -199,11 +201,19 @@ func params(file string, ce chapterEnv) testscript.Params {
 		},
 		Cmds: map[string]func(*testscript.TestScript, bool, []string){
 			"mydocker": func(ts *testscript.TestScript, neg bool, args []string) {
-				runMydocker(ts, neg, ce.bin, args, false)
+				runMydocker(ts, neg, ce.bin, args, "")
 			},
 			// mydocker-as-nobody runs the binary as user and group 65534.
 			"mydocker-as-nobody": func(ts *testscript.TestScript, neg bool, args []string) {
-				runMydocker(ts, neg, ce.bin, args, true)
+				runMydocker(ts, neg, ce.bin, args, "65534:65534:")
+			},
+			// mydocker-in-groups GIDS ARGS... runs the binary as root with
+			// the supplementary groups GIDS (e.g. 4,27) and no others.
+			"mydocker-in-groups": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) < 1 {
+					ts.Fatalf("usage: mydocker-in-groups GID[,GID...] ARGS...")
+				}
+				runMydocker(ts, neg, ce.bin, args[1:], "0:0:"+args[0])
 			},
 			"status": cmdStatus,
 			// The image checks' own (images_test.go).
@@ -230,8 +240,9 @@ func params(file string, ce chapterEnv) testscript.Params {
 }
 
 // runMydocker runs the binary under test, drops empty arguments and keeps
-// the exit code for the status command. asNobody runs it as user 65534.
-func runMydocker(ts *testscript.TestScript, neg bool, bin string, args []string, asNobody bool) {
+// the exit code for the status command. A credential that is not empty
+// (UID:GID:GROUPS, see runAs) runs it as that user.
+func runMydocker(ts *testscript.TestScript, neg bool, bin string, args []string, credential string) {
 	var kept []string
 	for _, arg := range args {
 		if arg != "" {
@@ -239,11 +250,12 @@ func runMydocker(ts *testscript.TestScript, neg bool, bin string, args []string,
 		}
 	}
 	command := bin
-	if asNobody {
-		// setpriv is not on every test host (the VM lane has busybox), so
-		// this test binary re-executes itself to change user (see TestMain).
+	if credential != "" {
+		// setpriv is not on every test host (the VM lane has busybox's,
+		// which cannot set groups), so this test binary re-executes itself
+		// to change user (see TestMain).
 		command = os.Args[0]
-		kept = append([]string{asNobodyMarker, bin}, kept...)
+		kept = append([]string{asMarker, credential, bin}, kept...)
 	}
 	err := ts.Exec(command, kept...)
 	code := 0
@@ -261,12 +273,19 @@ func runMydocker(ts *testscript.TestScript, neg bool, bin string, args []string,
 	}
 }
 
-// runAsNobody runs a command as user and group 65534 and returns its exit code.
-func runAsNobody(command []string) int {
+// runAs runs a command with the credential UID:GID:GROUPS (GROUPS: the
+// supplementary groups, separated by commas, or empty for none) and returns
+// its exit code.
+func runAs(credential string, command []string) int {
+	cred, err := parseCredential(credential)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "checks:", err)
+		return 2
+	}
 	cmd := exec.Command(command[0], command[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-	err := cmd.Run()
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	err = cmd.Run()
 	var exitErr *exec.ExitError
 	if errors.As(err, &exitErr) {
 		return exitErr.ExitCode()
@@ -276,6 +295,24 @@ func runAsNobody(command []string) int {
 		return 2
 	}
 	return 0
+}
+
+// parseCredential reads UID:GID:GROUPS.
+func parseCredential(s string) (*syscall.Credential, error) {
+	fields := strings.Split(s, ":")
+	if len(fields) != 3 {
+		return nil, fmt.Errorf("credential %q: want UID:GID:GROUPS", s)
+	}
+	var ids []uint32
+	for _, f := range append(fields[:2:2], strings.FieldsFunc(fields[2], func(r rune) bool { return r == ',' })...) {
+		id, err := strconv.ParseUint(f, 10, 32)
+		if err != nil {
+			return nil, fmt.Errorf("credential %q: %w", s, err)
+		}
+		ids = append(ids, uint32(id))
+	}
+	// An empty Groups still sets no supplementary groups (setgroups with none).
+	return &syscall.Credential{Uid: ids[0], Gid: ids[1], Groups: append([]uint32{}, ids[2:]...)}, nil
 }
 
 // copyExecutable copies the file at from to a new executable file at to.
