@@ -37,32 +37,38 @@ func enterWorkingDir(dir string) error {
 // "name:group" or "uid:gid", with names looked up in the container's own
 // /etc/passwd and /etc/group; no user means root, looked up the same way.
 // The command gets that user's home directory as HOME, unless the image
-// sets HOME. The groups are set first: once the user is not root, it may
-// no longer change groups.
+// sets HOME (to something not empty). The groups are set first: once the
+// user is not root, it may no longer change groups.
 func switchUser(spec *Spec) error {
+	who := spec.User
+	if who == "" {
+		who = "root"
+	}
 	u, err := lookupUser("/etc", spec.User)
 	if err != nil {
-		return err
+		return fmt.Errorf("user %s: %w", who, err)
 	}
 	spec.Env = withHome(spec.Env, u.home)
 	// Credentials belong to each thread in Linux; the syscall package's
 	// versions change them on every thread of the Go runtime, so the thread
 	// that will exec the command has them too. That stops every thread
 	// each time, so what is already right is left alone: root, as
-	// mydocker run is, usually needs nothing.
-	if groups, err := unix.Getgroups(); err != nil || !slices.Equal(groups, u.groups) {
+	// mydocker run is, usually needs nothing. The kernel keeps groups
+	// sorted; real, effective and saved IDs must all be right.
+	groups, err := unix.Getgroups()
+	if err != nil || !slices.Equal(groups, slices.Sorted(slices.Values(u.groups))) {
 		if err := syscall.Setgroups(u.groups); err != nil {
-			return fmt.Errorf("set groups for user %s: %w", spec.User, err)
+			return fmt.Errorf("set the groups of user %s: %w", who, err)
 		}
 	}
-	if unix.Getgid() != u.gid || unix.Getegid() != u.gid {
+	if r, e, saved := unix.Getresgid(); r != u.gid || e != u.gid || saved != u.gid {
 		if err := syscall.Setgid(u.gid); err != nil {
-			return fmt.Errorf("set group %d: %w", u.gid, err)
+			return fmt.Errorf("set the group of user %s to %d: %w", who, u.gid, err)
 		}
 	}
-	if unix.Getuid() != u.uid || unix.Geteuid() != u.uid {
+	if r, e, saved := unix.Getresuid(); r != u.uid || e != u.uid || saved != u.uid {
 		if err := syscall.Setuid(u.uid); err != nil {
-			return fmt.Errorf("set user %d: %w", u.uid, err)
+			return fmt.Errorf("become user %s (%d): %w", who, u.uid, err)
 		}
 	}
 	return nil
@@ -105,21 +111,26 @@ func lookupUser(etc, user string) (execUser, error) {
 	}
 	uid, isNumber, err := parseID(name)
 	if err != nil {
-		return execUser{}, fmt.Errorf("user %s: %w", name, err)
+		return execUser{}, err
 	}
 	u := execUser{uid: uid, home: "/"}
-	entry, err := findEntry(filepath.Join(etc, "passwd"), name)
+	passwd := filepath.Join(etc, "passwd")
+	entry, err := findEntry(passwd, name)
 	switch {
 	case err == nil:
-		u.uid, _ = strconv.Atoi(entry[2])
-		u.gid, _ = strconv.Atoi(entry[3])
+		if u.uid, err = idField(passwd, entry[0], "uid", entry[2]); err != nil {
+			return execUser{}, err
+		}
+		if u.gid, err = idField(passwd, entry[0], "gid", entry[3]); err != nil {
+			return execUser{}, err
+		}
 		if entry[5] != "" {
 			u.home = entry[5]
 		}
 	case !errors.Is(err, errNoEntry):
-		return execUser{}, fmt.Errorf("read the container's /etc/passwd: %w", err)
+		return execUser{}, fmt.Errorf("read the container's %s: %w", passwd, err)
 	case !isNumber:
-		return execUser{}, fmt.Errorf("unable to find user %s: no matching entries in the container's /etc/passwd (give a user that it lists, or a number)", name)
+		return execUser{}, errors.New("the container's /etc/passwd has no line for it: give a user that it lists, or a uid")
 	}
 	if group != "" {
 		if u.gid, err = lookupGroup(filepath.Join(etc, "group"), group); err != nil {
@@ -130,7 +141,7 @@ func lookupUser(etc, user string) (execUser, error) {
 	if group == "" && entry != nil {
 		more, err := memberOf(filepath.Join(etc, "group"), entry[0])
 		if err != nil {
-			return execUser{}, fmt.Errorf("read the container's /etc/group: %w", err)
+			return execUser{}, err
 		}
 		for _, gid := range more {
 			if !slices.Contains(u.groups, gid) {
@@ -146,16 +157,18 @@ func lookupUser(etc, user string) (execUser, error) {
 func lookupGroup(path, group string) (int, error) {
 	gid, isNumber, err := parseID(group)
 	if err != nil {
-		return 0, fmt.Errorf("group %s: %w", group, err)
+		return 0, err
 	}
 	fields, err := findEntry(path, group)
 	switch {
 	case err == nil:
-		gid, _ = strconv.Atoi(fields[2])
+		if gid, err = idField(path, fields[0], "gid", fields[2]); err != nil {
+			return 0, err
+		}
 	case !errors.Is(err, errNoEntry):
-		return 0, fmt.Errorf("read the container's /etc/group: %w", err)
+		return 0, fmt.Errorf("read the container's %s: %w", path, err)
 	case !isNumber:
-		return 0, fmt.Errorf("unable to find group %s: no matching entries in the container's /etc/group (give a group that it lists, or a number)", group)
+		return 0, fmt.Errorf("the container's /etc/group has no group %s: give a group that it lists, or a gid", group)
 	}
 	return gid, nil
 }
@@ -179,6 +192,19 @@ func parseID(s string) (id int, isNumber bool, err error) {
 	return id, true, nil
 }
 
+// idField reads the ID in the field what of the line of name in path: a
+// number from 0 to maxID, or 0 when the field is empty. Anything else is an
+// error of the image, not a number to cut down to 32 bits.
+func idField(path, name, what, value string) (int, error) {
+	if value == "" {
+		return 0, nil
+	}
+	if id, isNumber, err := parseID(value); err == nil && isNumber {
+		return id, nil
+	}
+	return 0, fmt.Errorf("the container's %s gives %s the %s %q, which is not a number from 0 to %d: fix that line of the image's file", path, name, what, value, maxID)
+}
+
 // errNoEntry means that no line of a file matched.
 var errNoEntry = errors.New("no matching entry")
 
@@ -186,7 +212,8 @@ var errNoEntry = errors.New("no matching entry")
 // (a passwd or group file) that is key's: a number matches the line's ID
 // (the third field), a name its first field. The fields are padded with
 // empty ones to seven, so that a short line, which runc accepts, reads as
-// one with empty fields. A missing file has no lines.
+// one with empty fields. A missing file has no lines. The callers have
+// checked that a number is in range (parseID).
 func findEntry(path, key string) ([]string, error) {
 	id, isNumber, _ := parseID(key)
 	f, err := os.Open(path)
@@ -203,8 +230,11 @@ func findEntry(path, key string) ([]string, error) {
 		if len(fields) < 3 {
 			continue
 		}
-		lineID, err := strconv.Atoi(fields[2])
-		if err != nil || (isNumber && lineID != id) || (!isNumber && fields[0] != key) {
+		if isNumber {
+			if lineID, ok, err := parseID(fields[2]); err != nil || !ok || lineID != id {
+				continue
+			}
+		} else if fields[0] != key {
 			continue
 		}
 		for len(fields) < 7 {
@@ -227,7 +257,7 @@ func memberOf(path, name string) ([]int, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read the container's %s: %w", path, err)
 	}
 	defer f.Close()
 	var gids []int
@@ -237,9 +267,14 @@ func memberOf(path, name string) ([]int, error) {
 		if len(fields) < 4 || !slices.Contains(strings.Split(fields[3], ","), name) {
 			continue
 		}
-		if gid, err := strconv.Atoi(fields[2]); err == nil {
-			gids = append(gids, gid)
+		gid, err := idField(path, fields[0], "gid", fields[2])
+		if err != nil {
+			return nil, err
 		}
+		gids = append(gids, gid)
 	}
-	return gids, scanner.Err()
+	if err := scanner.Err(); err != nil {
+		return nil, fmt.Errorf("read the container's %s: %w", path, err)
+	}
+	return gids, nil
 }

@@ -31,6 +31,9 @@ func TestLookupUser(t *testing.T) {
 			"app:x:1000:1000:an app:/srv/app:/bin/sh\n"+
 			"nohome:x:1001:1001:::/bin/sh\n"+
 			"short:x:1002\n"+
+			"big:x:99999999999:0:::\n"+
+			"negative:x:1003:-3:::\n"+
+			"badmember:x:1004:1004:::\n"+
 			"broken line\n",
 		"root:x:0:\n"+
 			"lp:x:7:root\n"+
@@ -39,7 +42,8 @@ func TestLookupUser(t *testing.T) {
 			"video:x:44:app\n"+
 			"again:x:1000:app\n"+ // the primary group, listed once in the result
 			"other:x:50:application,apps\n"+
-			"bare:x:60\n")
+			"bare:x:60\n"+
+			"broken:x:x7:badmember\n")
 
 	tests := []struct {
 		user string
@@ -77,8 +81,11 @@ func TestLookupUser(t *testing.T) {
 	}
 
 	for user, want := range map[string]string{
-		"nobody":               "unable to find user nobody",
-		"app:nogroup":          "unable to find group nogroup",
+		"nobody":               "has no line for it",
+		"app:nogroup":          "has no group nogroup",
+		"big":                  `gives big the uid "99999999999"`,
+		"negative":             `gives negative the gid "-3"`,
+		"badmember":            `gives broken the gid "x7"`,
 		"-1":                   "out of range",
 		"2147483648":           "out of range",
 		"app:-5":               "out of range",
