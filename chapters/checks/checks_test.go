@@ -303,16 +303,20 @@ func parseCredential(s string) (*syscall.Credential, error) {
 	if len(fields) != 3 {
 		return nil, fmt.Errorf("credential %q: want UID:GID:GROUPS", s)
 	}
-	var ids []uint32
-	for _, f := range append(fields[:2:2], strings.FieldsFunc(fields[2], func(r rune) bool { return r == ',' })...) {
+	numbers := []string{fields[0], fields[1]}
+	if fields[2] != "" {
+		numbers = append(numbers, strings.Split(fields[2], ",")...)
+	}
+	ids := []uint32{}
+	for _, f := range numbers {
 		id, err := strconv.ParseUint(f, 10, 32)
 		if err != nil {
 			return nil, fmt.Errorf("credential %q: %w", s, err)
 		}
 		ids = append(ids, uint32(id))
 	}
-	// An empty Groups still sets no supplementary groups (setgroups with none).
-	return &syscall.Credential{Uid: ids[0], Gid: ids[1], Groups: append([]uint32{}, ids[2:]...)}, nil
+	// Groups empty, not nil: the child calls setgroups with none either way.
+	return &syscall.Credential{Uid: ids[0], Gid: ids[1], Groups: ids[2:]}, nil
 }
 
 // copyExecutable copies the file at from to a new executable file at to.

@@ -3,7 +3,6 @@
 package container
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -117,7 +116,9 @@ func lookupUser(etc, user string) (execUser, error) {
 	passwd := filepath.Join(etc, "passwd")
 	entry, err := findEntry(passwd, name)
 	switch {
-	case err == nil:
+	case err != nil:
+		return execUser{}, err
+	case entry != nil:
 		if u.uid, err = idField(passwd, entry[0], "uid", entry[2]); err != nil {
 			return execUser{}, err
 		}
@@ -127,8 +128,6 @@ func lookupUser(etc, user string) (execUser, error) {
 		if entry[5] != "" {
 			u.home = entry[5]
 		}
-	case !errors.Is(err, errNoEntry):
-		return execUser{}, fmt.Errorf("read the container's %s: %w", passwd, err)
 	case !isNumber:
 		return execUser{}, errors.New("the container's /etc/passwd has no line for it: give a user that it lists, or a uid")
 	}
@@ -161,12 +160,12 @@ func lookupGroup(path, group string) (int, error) {
 	}
 	fields, err := findEntry(path, group)
 	switch {
-	case err == nil:
+	case err != nil:
+		return 0, err
+	case fields != nil:
 		if gid, err = idField(path, fields[0], "gid", fields[2]); err != nil {
 			return 0, err
 		}
-	case !errors.Is(err, errNoEntry):
-		return 0, fmt.Errorf("read the container's %s: %w", path, err)
 	case !isNumber:
 		return 0, fmt.Errorf("the container's /etc/group has no group %s: give a group that it lists, or a gid", group)
 	}
@@ -205,76 +204,71 @@ func idField(path, name, what, value string) (int, error) {
 	return 0, fmt.Errorf("the container's %s gives %s the %s %q, which is not a number from 0 to %d: fix that line of the image's file", path, name, what, value, maxID)
 }
 
-// errNoEntry means that no line of a file matched.
-var errNoEntry = errors.New("no matching entry")
-
-// findEntry returns the colon-separated fields of the first line of path
-// (a passwd or group file) that is key's: a number matches the line's ID
-// (the third field), a name its first field. The fields are padded with
-// empty ones to seven, so that a short line, which runc accepts, reads as
-// one with empty fields. A missing file has no lines. The callers have
+// findEntry returns the fields of the first line of path (a passwd or
+// group file) that is key's, or nil if none is: a number matches the
+// line's ID (the third field), a name its first field. The callers have
 // checked that a number is in range (parseID).
 func findEntry(path, key string) ([]string, error) {
 	id, isNumber, _ := parseID(key)
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, errNoEntry
-	}
+	lines, err := readEntries(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	scanner := bufio.NewScanner(f)
-	for scanner.Scan() {
-		fields := strings.Split(scanner.Text(), ":")
-		if len(fields) < 3 {
-			continue
-		}
+	for _, fields := range lines {
 		if isNumber {
-			if lineID, ok, err := parseID(fields[2]); err != nil || !ok || lineID != id {
-				continue
+			if lineID, ok, err := parseID(fields[2]); err == nil && ok && lineID == id {
+				return fields, nil
 			}
-		} else if fields[0] != key {
-			continue
+		} else if fields[0] == key {
+			return fields, nil
 		}
-		for len(fields) < 7 {
-			fields = append(fields, "")
-		}
-		return fields, nil
 	}
-	if err := scanner.Err(); err != nil {
-		return nil, err
-	}
-	return nil, errNoEntry
+	return nil, nil
 }
 
 // memberOf returns the gids of the groups of the file path whose member
-// list (the fourth field, names separated by commas) has name. No file
-// means no groups.
+// list (the fourth field, names separated by commas) has name.
 func memberOf(path, name string) ([]int, error) {
-	f, err := os.Open(path)
+	lines, err := readEntries(path)
+	if err != nil {
+		return nil, err
+	}
+	var gids []int
+	for _, fields := range lines {
+		if slices.Contains(strings.Split(fields[3], ","), name) {
+			gid, err := idField(path, fields[0], "gid", fields[2])
+			if err != nil {
+				return nil, err
+			}
+			gids = append(gids, gid)
+		}
+	}
+	return gids, nil
+}
+
+// readEntries returns the lines of path (a passwd or group file), each
+// split at its colons and padded with empty fields to seven, so that a
+// short line, which runc accepts, reads as one with empty fields. Lines
+// without an ID (fewer than three fields) are left out, and a missing file
+// has no lines.
+func readEntries(path string) ([][]string, error) {
+	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read the container's %s: %w", path, err)
 	}
-	defer f.Close()
-	var gids []int
-	scanner := bufio.NewScanner(f)
-	for scanner.Scan() {
-		fields := strings.Split(scanner.Text(), ":")
-		if len(fields) < 4 || !slices.Contains(strings.Split(fields[3], ","), name) {
+	var lines [][]string
+	for line := range strings.Lines(string(data)) {
+		fields := strings.Split(strings.TrimRight(line, "\r\n"), ":")
+		if len(fields) < 3 {
 			continue
 		}
-		gid, err := idField(path, fields[0], "gid", fields[2])
-		if err != nil {
-			return nil, err
+		for len(fields) < 7 {
+			fields = append(fields, "")
 		}
-		gids = append(gids, gid)
+		lines = append(lines, fields)
 	}
-	if err := scanner.Err(); err != nil {
-		return nil, fmt.Errorf("read the container's %s: %w", path, err)
-	}
-	return gids, nil
+	return lines, nil
 }
