@@ -8,7 +8,7 @@ export CGO_ENABLED ?= 0
 IMAGE := build/images/busybox/rootfs
 BIN   := build/bin/mydocker
 
-.PHONY: help deps build image demo test check chapters lint bench bench-smoke clean vmtest
+.PHONY: help deps test-deps build image demo test check chapters lint bench bench-smoke clean vmtest fresh
 
 help:
 	@echo "make demo           set up this machine and run a container (as root)"
@@ -18,14 +18,22 @@ help:
 	@echo "make chapters       regenerate chapters/ from mydocker/"
 	@echo "make doctor         check that this machine can run every chapter (as root)"
 	@echo "make vmtest [RUN=REGEX]    the checks in a qemu VM under cgroup v2 (docs/testing.md)"
+	@echo "make fresh [DISTS=...]     the README's two commands on fresh Debian roots (docs/testing.md)"
 	@echo "make build | image | deps | lint | clean"
 
-# registry: docker-registry and skopeo, which the image checks (chapter 05) run.
-# On a machine without Go, provision.sh installs the version go.mod names
-# (from go.dev) and then the rest; otherwise deps.sh installs what is missing.
+# deps: what the demo needs. Go is installed (the version go.mod names,
+# through the Go module proxy) only where it is missing or older than 1.21;
+# a newer go fetches go.mod's version by itself.
 deps:
-	@command -v go >/dev/null || [ -x /usr/local/go/bin/go ] || bash scripts/provision.sh
-	bash scripts/deps.sh --with test,registry
+	@bash scripts/install-go.sh --if-needed
+	@bash scripts/deps.sh
+
+# test-deps: what the tests need too: shellcheck and iptables (test),
+# docker-registry and skopeo (chapter 05's pull), runc, crun, hyperfine
+# (bench), vagrant (the learner's VM files). The VM lane's qemu is
+# installed by vmtest, only where the lane runs.
+test-deps: deps
+	@bash scripts/deps.sh --with test,registry,bench,vagrant
 
 build:
 	$(GO) build -o $(BIN) ./mydocker
@@ -41,7 +49,7 @@ demo: deps build image
 doctor: build
 	$(BIN) doctor --image $(IMAGE)
 
-test: deps image
+test: test-deps image
 	bash scripts/test.sh
 
 check: image
@@ -59,18 +67,25 @@ chapters:
 # RUN, given on the command line, reaches the recipe as an environment
 # variable, so a regex needs no quoting for make.
 vmtest: image
-	bash scripts/deps.sh --with vm
+	@bash scripts/deps.sh --with vm
 	bash scripts/vmtest.sh --run "$$RUN"
 
 # Start latency against runc, crun and unshare (bench/bench.sh): bench
 # writes bench/RESULTS.md; bench-smoke runs each command once, for make test.
 bench: build image
-	bash scripts/deps.sh --with bench
+	@bash scripts/deps.sh --with bench
 	GO=$(GO) bash bench/bench.sh
 
 bench-smoke: build image
-	bash scripts/deps.sh --with bench
+	@bash scripts/deps.sh --with bench
 	GO=$(GO) bash bench/bench.sh --smoke
+
+# The fresh-machine lane: debootstrap'd Debian 12 and 13 roots, each given
+# a clone of this repository and the README's two commands (scripts/fresh.sh).
+DISTS ?= bookworm trixie
+fresh:
+	@bash scripts/deps.sh --with fresh
+	bash scripts/fresh.sh $(DISTS)
 
 lint:
 	bash scripts/lint.sh

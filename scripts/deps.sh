@@ -1,35 +1,46 @@
 #!/usr/bin/env bash
-# Install what building and testing mydocker need, on Debian 12/13 or
-# Ubuntu 22.04/24.04, as root. Safe to run again: it only acts when
-# something is missing. Called by `make deps`.
+# Install the Debian packages that building and testing mydocker need, on
+# Debian 12/13 or Ubuntu 22.04/24.04, as root. Safe to run again: it only
+# acts when something is missing. Go itself is scripts/install-go.sh's.
+# apt's own output goes to build/deps.log; what is installed is said in one
+# line.
 #
 # Usage: scripts/deps.sh [--with GROUP[,GROUP...]]...
-#   groups: test, bench, registry, vm (see group_packages below)
+#   groups: test, registry, vm, bench, vagrant, fresh (see group_packages)
 set -euo pipefail
 
 # The repo root is found from the script's own location, so the script
 # works no matter which directory make (or a learner) runs it from.
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 
-# Needed by every chapter: busybox-static is what the test image is built
-# from; diffutils because tests compare expected and actual output.
-base_packages=(busybox-static ca-certificates git make diffutils)
+# What `make demo` needs: busybox-static is what the image is built from;
+# git because go build stamps the binary with the commit.
+base_packages=(busybox-static ca-certificates git make)
 
-# Extra packages that only later chapters need, so a first-time learner
-# does not wait for qemu to download.
+# What only the tests need, so that a first-time learner's demo does not
+# wait for qemu to download. A minimal Debian 13 has no xz, zstd nor
+# mkfs.ext4: each group names every program its scripts call beyond those
+# that every Debian and Ubuntu system has.
 group_packages() {
 	case $1 in
-	test) echo shellcheck iptables iproute2 procps ;;
-	bench) echo hyperfine jq runc crun ;;
+	# lint; the checks and the leak check; scripts/vmkernel_test.go (xz, zstd)
+	test) echo shellcheck iptables iproute2 procps diffutils xz-utils zstd ;;
+	# chapter 05's pull and push
 	registry) echo docker-registry skopeo ;;
-	vm) echo qemu-system-x86 cpio ;;
+	# scripts/vmtest.sh: kernel modules come as .ko, .ko.xz or .ko.zst
+	vm) echo qemu-system-x86 cpio xz-utils zstd ;;
+	# bench/bench.sh: the peers, and mkfs.ext4 for its file system
+	bench) echo hyperfine jq runc crun e2fsprogs ;;
+	# scripts/test-vm-config.sh
 	vagrant) echo vagrant ;;
+	# scripts/fresh.sh
+	fresh) echo debootstrap ;;
 	*) return 1 ;;
 	esac
 }
 
 usage() {
-	echo "usage: $0 [--with GROUP[,GROUP...]]  (groups: test bench registry vm)"
+	echo "usage: $0 [--with GROUP[,GROUP...]]  (groups: test registry vm bench vagrant fresh)"
 }
 
 wanted=("${base_packages[@]}")
@@ -73,6 +84,58 @@ done
 # Groups overlap with each other, so drop duplicates before reporting.
 mapfile -t wanted < <(printf '%s\n' "${wanted[@]}" | sort -u)
 
+log=$repo_root/build/deps.log
+
+# install_packages installs its arguments, with apt's output in $log; on a
+# failure the end of the log is shown. No service starts while it runs:
+# a policy-rc.d that says no (exit 101) is what Debian's maintainer scripts
+# ask before they start one, and docker-registry's would start a registry
+# listening on every interface.
+install_packages() {
+	local policy=/usr/sbin/policy-rc.d ours=0
+	mkdir -p "$(dirname "$log")"
+	echo "deps: installing $* (apt's output: ${log#"$repo_root"/})"
+	if [[ ! -e $policy ]]; then
+		printf '#!/bin/sh\n# mydocker scripts/deps.sh: no service starts during its install\nexit 101\n' >"$policy"
+		chmod 0755 "$policy"
+		ours=1
+		# shellcheck disable=SC2064 # expand now: $policy is local
+		trap "rm -f '$policy'" EXIT
+	fi
+	# Update only now that an install is certain: it is slow, and a fresh
+	# machine has no package lists at all, so it is also needed.
+	export DEBIAN_FRONTEND=noninteractive
+	if ! { apt-get update -q && apt-get install -y -q --no-install-recommends "$@"; } >>"$log" 2>&1; then
+		tail -n 20 "$log" >&2
+		echo "deps: apt-get failed (above; all of it in $log)" >&2
+		exit 1
+	fi
+	if ((ours)); then
+		rm -f "$policy"
+		trap - EXIT
+	fi
+}
+
+# keep_registry_off stops and disables Debian's docker-registry service,
+# whenever the package is installed, by this script or before: the checks
+# start registries of their own on 127.0.0.1, and nothing that this script
+# installs may listen on the network or start at boot.
+keep_registry_off() {
+	[[ -e /etc/init.d/docker-registry || -e /lib/systemd/system/docker-registry.service ]] || return 0
+	mkdir -p "$(dirname "$log")"
+	{
+		if command -v systemctl >/dev/null; then
+			# Without a running systemd (a container, a chroot) --now
+			# cannot stop anything, but disable still removes the links.
+			systemctl disable --now docker-registry.service || systemctl disable docker-registry.service || true
+		fi
+		if [[ -x /etc/init.d/docker-registry ]]; then
+			/etc/init.d/docker-registry stop || true
+			update-rc.d docker-registry disable || true
+		fi
+	} >>"$log" 2>&1
+}
+
 status=0
 missing=()
 
@@ -101,96 +164,12 @@ if ((${#missing[@]} > 0)); then
 		echo "  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing[*]}" >&2
 		status=1
 	else
-		echo "deps: installing ${missing[*]}" >&2
-		# Update only now that an install is certain: it is slow, and a fresh
-		# container image has no package lists at all, so it is also needed.
-		export DEBIAN_FRONTEND=noninteractive
-		apt-get update -qq
-		apt-get install -y -qq --no-install-recommends "${missing[@]}"
-	fi
-fi
-
-# ---- Go toolchain ----------------------------------------------------------
-
-# The version learners need is whatever go.mod says, so there is a single
-# place to bump it.
-need=$(awk '$1 == "go" { print $2; exit }' "$repo_root/go.mod")
-if [[ -z $need ]]; then
-	echo "deps: no 'go' line in $repo_root/go.mod" >&2
-	exit 1
-fi
-
-# Turn "1.26.8", "1.26" or "1.22rc1" into one comparable number; a release
-# candidate counts as its release, which is close enough for this check.
-version_number() {
-	local major minor patch
-	IFS=. read -r major minor patch <<<"$1"
-	major=${major%%[!0-9]*}
-	minor=${minor%%[!0-9]*}
-	patch=${patch%%[!0-9]*}
-	echo $((${major:-0} * 1000000 + ${minor:-0} * 1000 + ${patch:-0}))
-}
-
-go_install_help() {
-	local arch
-	# go.dev names tarballs by Go's architecture names, not uname's.
-	case $(uname -m) in
-	x86_64) arch=amd64 ;;
-	aarch64) arch=arm64 ;;
-	*) arch=$(uname -m) ;;
-	esac
-	cat >&2 <<EOF
-deps: Go $need or newer is needed (see go.mod). Install it from https://go.dev/dl/:
-  curl -fsSLO https://go.dev/dl/go$need.linux-$arch.tar.gz
-  rm -rf /usr/local/go && tar -C /usr/local -xzf go$need.linux-$arch.tar.gz
-  export PATH=/usr/local/go/bin:\$PATH   # also add this to your shell profile
-EOF
-}
-
-# The official tarball installs to /usr/local/go, which is often not on
-# PATH yet in a fresh root shell.
-go_bin=$(command -v go || true)
-if [[ -z $go_bin && -x /usr/local/go/bin/go ]]; then
-	go_bin=/usr/local/go/bin/go
-	echo "deps: note: using $go_bin; add /usr/local/go/bin to PATH" >&2
-fi
-
-if [[ -z $go_bin ]]; then
-	echo "deps: go not found" >&2
-	go_install_help
-	status=1
-else
-	# GOTOOLCHAIN=local and running outside the repo make `go version`
-	# report the installed toolchain instead of switching to (and possibly
-	# downloading) the one go.mod asks for.
-	have=$(cd / && GOTOOLCHAIN=local "$go_bin" version | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^go[0-9]/) { print substr($i, 3); exit } }')
-	if [[ -z $have ]]; then
-		echo "deps: cannot tell the version of $go_bin" >&2
-		go_install_help
-		status=1
-	elif (($(version_number "$have") >= $(version_number "$need"))); then
-		: # new enough
-	elif (($(version_number "$have") >= $(version_number 1.21))); then
-		# Since Go 1.21, go reads the go line of go.mod and, with
-		# GOTOOLCHAIN=auto (the default), downloads the matching toolchain
-		# from the module proxy by itself, so an older go is enough as long
-		# as that switching is not turned off.
-		toolchain=${GOTOOLCHAIN:-$(cd / && "$go_bin" env GOTOOLCHAIN)}
-		if [[ $toolchain == auto || $toolchain == *+auto ]]; then
-			echo "deps: note: go $have is older than go.mod's $need; go will fetch go$need through the module proxy on first use (GOTOOLCHAIN=$toolchain)" >&2
-		else
-			echo "deps: go $have is older than go.mod's $need, and GOTOOLCHAIN=$toolchain stops go from fetching a newer one" >&2
-			go_install_help
-			status=1
-		fi
-	else
-		echo "deps: go $have is too old" >&2
-		go_install_help
-		status=1
+		install_packages "${missing[@]}"
 	fi
 fi
 
 if ((status == 0)); then
+	keep_registry_off
 	if ((${#missing[@]} == 0)); then
 		echo "deps: all present"
 	else

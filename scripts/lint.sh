@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-unformatted=$(gofmt -l mydocker chapters tools bench)
+unformatted=$(gofmt -l mydocker chapters tools bench scripts)
 if [[ -n $unformatted ]]; then
 	echo "lint: not gofmt-clean (run gofmt -w):" >&2
 	echo "$unformatted" >&2

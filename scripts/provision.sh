@@ -1,22 +1,22 @@
 #!/usr/bin/env bash
 # Set up a Debian or Ubuntu machine (the learner's VM, or any host) for
-# mydocker, as root: Go from the official tarball into /usr/local/go, the
+# mydocker, as root: Go into /usr/local/go (scripts/install-go.sh), the
 # Debian packages of scripts/deps.sh, then `make build` and `make image`.
 # The Vagrantfile and the Lima template (contrib/lima/mydocker.yaml) run it
 # at every boot. It is idempotent: a second run changes nothing and ends
 # with "provision: nothing to change".
 #
 # Usage: scripts/provision.sh [--offline] [--build-on DIR]
-#   --offline       skip what needs the internet (the Go download), so CI
-#                   without internet can run the rest; also
+#   --offline       skip the Go download, so a machine that reaches only
+#                   package registries can run the rest; also
 #                   MYDOCKER_PROVISION_OFFLINE=1. The Debian archive and the
 #                   Go module proxy are still used when something is missing.
 #   --build-on DIR  keep the repo's build/ on this machine's own disk by
 #                   bind-mounting DIR onto it. For repos on a VM shared folder
 #                   (vboxsf, virtiofs, 9p): those lose Linux ownership, and
 #                   vboxsf refuses symlinks, which the busybox image is made of.
-# Environment: MYDOCKER_GO_DOWNLOAD_URL replaces https://dl.google.com/go
-# (a classroom mirror serving go<version>.linux-<arch>.tar.gz and .sha256).
+# Environment: GOPROXY (a classroom mirror of the Go module proxy) and
+# MYDOCKER_GO_DOWNLOAD_URL, as scripts/install-go.sh reads them.
 set -euo pipefail
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -24,7 +24,6 @@ offline=${MYDOCKER_PROVISION_OFFLINE:-0}
 build_on=
 go_root=/usr/local/go
 profile_file=/etc/profile.d/mydocker-go.sh
-go_download_url=${MYDOCKER_GO_DOWNLOAD_URL:-https://dl.google.com/go}
 changed=()
 
 usage() {
@@ -76,13 +75,6 @@ export DEBIAN_FRONTEND=noninteractive
 go_version=$(awk '$1 == "go" { print $2; exit }' "$repo_root/go.mod")
 [[ -n $go_version ]] || die "no 'go' line in $repo_root/go.mod"
 
-# go.dev names tarballs by Go's architecture names, not uname's.
-case $(uname -m) in
-x86_64) go_arch=amd64 ;;
-aarch64 | arm64) go_arch=arm64 ;;
-*) die "no Go tarball for $(uname -m) here: use an amd64 or arm64 machine" ;;
-esac
-
 installed_go_version() {
 	[[ -x $go_root/bin/go ]] || return 0
 	# GOTOOLCHAIN=local and / as the directory stop go from switching to
@@ -90,45 +82,18 @@ installed_go_version() {
 	(cd / && GOTOOLCHAIN=local "$go_root/bin/go" env GOVERSION 2>/dev/null) || true
 }
 
-# download_go fetches the tarball and its published SHA-256, checks it, and
-# replaces $go_root: unpacking over an old tree would mix two versions.
-download_dir=
 deps_log=
-trap 'rm -rf "${download_dir:-}" "${deps_log:-}"' EXIT
-download_go() {
-	local file=go$go_version.linux-$go_arch.tar.gz tmp want got
-	if ! command -v curl >/dev/null; then
-		say "installing curl to download Go"
-		apt-get update -qq
-		apt-get install -y -qq --no-install-recommends curl ca-certificates
-	fi
-	# Next to $go_root, so that the final mv is a rename on one file system.
-	tmp=$(mktemp -d /usr/local/.go-download.XXXXXX)
-	download_dir=$tmp
-	say "downloading $file"
-	curl -fsSL --retry 3 -o "$tmp/$file" "$go_download_url/$file" ||
-		die "cannot download $go_download_url/$file: check the network, or install Go $go_version by hand and run me with --offline"
-	want=$(curl -fsSL --retry 3 "$go_download_url/$file.sha256") ||
-		die "cannot download the checksum of $file: check the network"
-	got=$(sha256sum "$tmp/$file" | awk '{ print $1 }')
-	[[ $got == "$want" ]] || die "$file has SHA-256 $got, but $go_download_url publishes $want: run me again to download it again"
-	tar -C "$tmp" -xzf "$tmp/$file"
-	rm -rf "$go_root.old"
-	if [[ -e $go_root ]]; then
-		mv "$go_root" "$go_root.old"
-	fi
-	mv "$tmp/go" "$go_root"
-	rm -rf "$go_root.old"
-}
+trap 'rm -rf "${deps_log:-}"' EXIT
 
+# install-go.sh fetches Go through the Go module proxy (or from go.dev),
+# checks it, and links go and gofmt into /usr/local/bin.
 have=$(installed_go_version)
 if [[ $have == "go$go_version" ]]; then
 	say "Go $go_version is in $go_root"
 elif ((offline)); then
 	say "offline: skipping the download of Go $go_version (found: ${have:-none} in $go_root)"
 else
-	download_go
-	say "installed Go $go_version in $go_root (was: ${have:-none})"
+	bash "$repo_root/scripts/install-go.sh" || die "scripts/install-go.sh failed (above)"
 	changed+=("Go $go_version")
 fi
 
@@ -157,7 +122,7 @@ link_file() {
 if [[ -x $go_root/bin/go ]]; then
 	# Login shells of every user read /etc/profile.d.
 	# shellcheck disable=SC2016 # $PATH is for the login shell to expand
-	if write_file "$profile_file" '# Written by mydocker scripts/provision.sh: Go from the official tarball.
+	if write_file "$profile_file" '# Written by mydocker scripts/provision.sh: the Go of scripts/install-go.sh.
 case ":$PATH:" in *:/usr/local/go/bin:*) ;; *) export PATH=$PATH:/usr/local/go/bin ;; esac'; then
 		changed+=("$profile_file")
 	fi

@@ -33,8 +33,15 @@ step "checks: the final mydocker against every chapter's checks"
 run go build -o build/bin/mydocker ./mydocker
 run bash scripts/check.sh "$last" build/bin/mydocker
 
-step "the VM lane: every chapter's checks under cgroup v2, on Debian's kernel in qemu"
-run make --no-print-directory vmtest
+# On a cgroup v2 host (the learner's VM, most machines now) the checks
+# above ran under cgroup v2 already; the VM lane exists for hosts that run
+# cgroup v1, such as CI's.
+if [[ $(stat -f -c %T /sys/fs/cgroup) == cgroup2fs ]]; then
+	step "the VM lane stands aside: this host runs cgroup v2, so the checks above ran under it"
+else
+	step "the VM lane: every chapter's checks under cgroup v2, on the distribution's kernel in qemu"
+	run make --no-print-directory vmtest
+fi
 
 step "bench: each command of make bench runs once (mydocker, runc, crun, unshare)"
 run make --no-print-directory bench-smoke

@@ -17,12 +17,15 @@
 #   --debug      show the kernel's boot messages and trace /init
 # Environment:
 #   VMTEST_TIMEOUT  seconds before qemu is stopped (default 600)
-#   VMTEST_KERNEL   the kernel package (default: what linux-image-amd64 depends on)
+#   VMTEST_KERNEL   the kernel packages, space-separated (default: those of
+#                   the distribution's current kernel, see scripts/vmkernel.sh)
 #
 # Downloads and builds are kept in build/vm/; the last console output is
 # build/vm/console.log. The VM has no network device at all.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/vmkernel.sh
+source scripts/vmkernel.sh
 
 vm_dir=build/vm
 busybox=${BUSYBOX:-/bin/busybox}
@@ -71,7 +74,9 @@ die() {
 }
 note() { echo "vmtest: $*" >&2; }
 
-for tool in qemu-system-x86_64 cpio dpkg-deb apt-get go gzip ldd; do
+[[ $(uname -m) == x86_64 ]] ||
+	die "the VM lane boots an amd64 kernel under qemu-system-x86_64, and this is $(uname -m); on a cgroup v2 host make test needs no VM lane"
+for tool in qemu-system-x86_64 cpio dpkg-deb apt-get go gzip ldd xz zstd; do
 	command -v "$tool" >/dev/null || die "$tool not found: run scripts/deps.sh --with vm"
 done
 [[ -x $busybox ]] || die "$busybox not found: run scripts/deps.sh (package busybox-static)"
@@ -89,71 +94,67 @@ flock -n 9 || die "another vmtest is running (it holds $vm_dir/lock)"
 
 # ---- the kernel --------------------------------------------------------------
 
-# kernel_package prints the versioned package that linux-image-amd64 (the
-# "always the current kernel" package) depends on, e.g. linux-image-6.1.0-56-amd64.
-kernel_package() {
-	apt-cache depends linux-image-amd64 2>/dev/null |
-		awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }'
-}
-
 mkdir -p "$vm_dir/debs"
-package=${VMTEST_KERNEL:-$(kernel_package)}
-if [[ -z $package ]] && ((EUID == 0)); then
+read -ra packages <<<"${VMTEST_KERNEL:-$(kernel_packages)}"
+if ((${#packages[@]} == 0)) && ((EUID == 0)); then
 	note "no package lists: apt-get update"
 	apt-get update -qq
-	package=$(kernel_package)
+	read -ra packages <<<"$(kernel_packages)"
 fi
+# debs_of prints the downloaded files of the packages, one a line.
+debs_of() {
+	local package files
+	for package in "$@"; do
+		files=("$vm_dir/debs/${package}"_*.deb)
+		[[ -f ${files[-1]} ]] || return 1
+		echo "${files[-1]}"
+	done
+}
 debs=()
-if [[ -n $package ]]; then
-	debs=("$vm_dir/debs/${package}"_*.deb)
-	if [[ ! -f ${debs[0]} ]]; then
-		note "downloading $package"
+if ((${#packages[@]} > 0)); then
+	if ! mapfile -t debs < <(debs_of "${packages[@]}") || ((${#debs[@]} < ${#packages[@]})); then
+		note "downloading ${packages[*]}"
 		# apt-get download needs no root, only the package lists.
-		(cd "$vm_dir/debs" && apt-get download -q "$package") || true
-		debs=("$vm_dir/debs/${package}"_*.deb)
+		(cd "$vm_dir/debs" && apt-get download -q "${packages[@]}" >/dev/null) || true
+		mapfile -t debs < <(debs_of "${packages[@]}" || true)
 	fi
 fi
-if [[ ! -f ${debs[0]:-} ]]; then
-	# Offline, or no package lists: any kernel downloaded before will do.
-	debs=("$vm_dir"/debs/linux-image-*.deb)
-	[[ -f ${debs[0]} ]] ||
-		die "cannot download the kernel (${package:-no package found}); as root, run apt-get update first"
-	note "using the kernel downloaded before: ${debs[-1]}"
+if ((${#packages[@]} == 0 || ${#debs[@]} < ${#packages[@]})); then
+	# Offline, or no package lists: the kernel downloaded before will do.
+	[[ -f $vm_dir/debs/last ]] ||
+		die "cannot download the kernel (${packages[*]:-no kernel package found}); as root, run apt-get update first"
+	mapfile -t debs <"$vm_dir/debs/last"
+	note "using the kernel downloaded before: ${debs[0]}"
+else
+	printf '%s\n' "${debs[@]}" >"$vm_dir/debs/last"
 fi
-deb=${debs[-1]}
+deb=${debs[0]}
 kernel_dir=$vm_dir/kernel/$(basename "$deb" .deb)
-
-# module_content prints a module file, uncompressed (Debian 13 ships .ko.xz).
-module_content() {
-	case $1 in
-	*.xz) xz -dc "$1" ;;
-	*.zst) zstd -qdc "$1" ;;
-	*) cat "$1" ;;
-	esac
-}
 
 # extract_kernel unpacks the kernel and the modules that are needed into
 # $kernel_dir, with modules.load: their names in an order that insmod can
 # load them in. The package has no modules.dep, so each module's
 # dependencies are read from its .modinfo section ("depends=llc,stp").
 extract_kernel() {
-	local tree name path
+	local tree name path file vmlinuz modules_dir
 	tree=$(mktemp -d "$vm_dir/.extract.XXXXXX")
 	# shellcheck disable=SC2064 # expand now: $tree is local
 	trap "rm -rf '$tree'" EXIT
-	note "unpacking $deb"
-	dpkg-deb -x "$deb" "$tree"
+	for file in "${debs[@]}"; do
+		note "unpacking $file"
+		dpkg-deb -x "$file" "$tree"
+	done
+	vmlinuz=$(find_vmlinuz "$tree") || die "no boot/vmlinuz-* in ${debs[*]}"
+	modules_dir=$(find_modules_dir "$tree") || die "no lib/modules/VERSION/kernel in ${debs[*]}"
 	rm -rf "$kernel_dir"
 	mkdir -p "$kernel_dir/modules"
-	cp "$tree"/boot/vmlinuz-* "$kernel_dir/vmlinuz"
+	cp "$vmlinuz" "$kernel_dir/vmlinuz"
 
 	declare -A module_path=() added=()
 	local order=()
-	while IFS= read -r path; do
-		name=${path##*/}
-		name=${name%%.ko*}
-		module_path[${name//-/_}]=$path
-	done < <(find "$tree/lib/modules" -name '*.ko' -o -name '*.ko.xz' -o -name '*.ko.zst')
+	while read -r name path; do
+		module_path[$name]=$path
+	done < <(list_modules "$modules_dir")
 
 	add_module() {
 		local name=${1//-/_} dep deps info words word part=
@@ -161,7 +162,7 @@ extract_kernel() {
 		added[$name]=1
 		if [[ -z ${module_path[$name]:-} ]]; then
 			# Built into the kernel: nothing to load.
-			grep -Eq "/(${name}|${name//_/-})\.ko" "$tree"/lib/modules/*/modules.builtin ||
+			grep -Eq "/(${name}|${name//_/-})\.ko" "$modules_dir/modules.builtin" ||
 				die "the kernel has no module $name"
 			return 0
 		fi
