@@ -54,7 +54,7 @@ mapfile -t commands < <(awk '
 
 mirror=${FRESH_MIRROR:-$(
 	cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null |
-		grep -oE 'https?://[^ ]+/debian/?( |$)' | grep -v security | head -n 1 | tr -d ' '
+		grep -oE 'https?://[^ ]+/debian/?( |$)' | grep -v security | head -n 1 | tr -d ' ' || true
 )}
 mirror=${mirror:-http://deb.debian.org/debian}
 
