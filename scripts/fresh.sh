@@ -17,7 +17,8 @@
 #   FRESH_MIRROR   the Debian mirror (default: the first of the host's
 #                  apt sources that is a Debian archive, else deb.debian.org)
 #   FRESH_TIMEOUT  seconds for one distribution's two commands (default 2700)
-#   FRESH_KEEP=1   keep each root in build/fresh/ after it passed
+#   FRESH_KEEP=1   keep each root in build/_fresh/ after it passed (the "_"
+#                  keeps go's ./... patterns out of the Go sources in it)
 #   FRESH_LOCK     a file to flock around each of the two commands, so that
 #                  other end-to-end tests on this host (whose leak checks
 #                  see the same cgroups) do not run at the same time
@@ -121,7 +122,7 @@ in_root() {
 }
 
 lane() {
-	local dist=$1 root=$repo_root/build/fresh/$1 start=$SECONDS command status
+	local dist=$1 root=$repo_root/build/_fresh/$1 start=$SECONDS command status
 	rm -rf "$root" "$root.debootstrap.log"
 	make_root "$dist" "$root"
 	case $dist in
