@@ -35,7 +35,8 @@ func newPullCommand(global *globalOptions) *cobra.Command {
 			return pull(global, args[0], insecure)
 		},
 	}
-	cmd.Flags().BoolVar(&insecure, "insecure", false, "use plain HTTP, not HTTPS (always so for localhost and loopback addresses)")
+	cmd.Flags().BoolVar(&insecure, "insecure", false,
+		"allow plain HTTP to any host: the registry, its redirects, its token service (without it: only localhost and loopback addresses)")
 	return cmd
 }
 

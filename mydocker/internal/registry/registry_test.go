@@ -374,6 +374,7 @@ func TestRedirectToAnotherHostDropsTheToken(t *testing.T) {
 
 	repo := testRepository(t, reg, "app")
 	repo.token = "s3cret"
+	repo.insecure = true // a CDN on plain HTTP is another machine: only with --insecure
 	// The client dials the CDN's name to the CDN server.
 	repo.client.Transport.(*http.Transport).DialContext = loopbackOnly(t, map[string]string{"cdn.test:80": cdn.Listener.Addr().String()})
 	if got := readBlob(t, repo, image.Descriptor{Size: int64(len(blob)), Digest: image.DigestOf(blob)}); got != string(blob) {
@@ -405,7 +406,9 @@ func TestSchemeAndHost(t *testing.T) {
 		{"registry.lab:5000/app", true, "http://registry.lab:5000/v2/app"},
 		{"localhost:5000/app", false, "http://localhost:5000/v2/app"},
 		{"localhost/app", false, "http://localhost/v2/app"},
-		{"reg.localhost:5000/app", false, "http://reg.localhost:5000/v2/app"},
+		// A name other than localhost is looked up, and may lead anywhere: HTTPS.
+		{"reg.localhost:5000/app", false, "https://reg.localhost:5000/v2/app"},
+		{"127.0.0.1.nip.io:5000/app", false, "https://127.0.0.1.nip.io:5000/v2/app"},
 		{"127.0.0.1:5000/app", false, "http://127.0.0.1:5000/v2/app"},
 		{"127.0.0.2:5000/app", false, "http://127.0.0.2:5000/v2/app"},
 		{"[::1]:5000/app", false, "http://[::1]:5000/v2/app"},

@@ -19,7 +19,7 @@ import (
 // the digest that desc gives, so a blob changed on the way, or by the
 // registry, is an error, not a layer.
 func (r *Repository) OpenBlob(ctx context.Context, desc image.Descriptor) (io.ReadCloser, error) {
-	resp, err := r.get(ctx, r.url+"/blobs/"+string(desc.Digest), "")
+	resp, err := r.get(ctx, r.url+"/blobs/"+string(desc.Digest), "", r.blobLimit(desc.Digest))
 	if err != nil {
 		return nil, err
 	}

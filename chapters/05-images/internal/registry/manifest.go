@@ -53,7 +53,7 @@ func (r *Repository) Manifest(ctx context.Context, tagOrDigest string) ([]byte, 
 // manifest asked for by digest must hash to that digest: what a digest
 // pins cannot be changed, by the registry or by anyone on the way.
 func (r *Repository) fetchManifest(ctx context.Context, tagOrDigest string) ([]byte, string, error) {
-	resp, err := r.get(ctx, r.url+"/manifests/"+tagOrDigest, acceptManifests)
+	resp, err := r.get(ctx, r.url+"/manifests/"+tagOrDigest, acceptManifests, r.documentLimit("the manifest"))
 	if err != nil {
 		return nil, "", err
 	}

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/mydocker/mydocker/chapters/05-images/internal/image"
 )
 
 // maxRetries is how many times a request is sent again when the answer,
@@ -27,10 +29,11 @@ const maxRetryAfter = 10 * time.Second
 // after an answer that says "try later" or a dial error that may pass
 // (see shouldRetry). It waits r.retryDelay before the first retry, twice
 // that before the next, or what the registry asks for with Retry-After.
-func (r *Repository) do(client *http.Client, req *http.Request) (*http.Response, error) {
+// Each answer must come as limit says (see doOnce).
+func (r *Repository) do(client *http.Client, req *http.Request, limit bodyLimit) (*http.Response, error) {
 	delay := r.retryDelay
 	for retries := 0; ; retries++ {
-		resp, err := r.doOnce(client, req)
+		resp, err := r.doOnce(client, req, limit)
 		if retries == maxRetries || !shouldRetry(resp, err) || req.Context().Err() != nil {
 			return resp, err
 		}
@@ -47,16 +50,28 @@ func (r *Repository) do(client *http.Client, req *http.Request) (*http.Response,
 	}
 }
 
-// doOnce sends req once. The answer's body fails if the registry sends
-// nothing for r.stallTimeout (see stallReader).
-func (r *Repository) doOnce(client *http.Client, req *http.Request) (*http.Response, error) {
+// doOnce sends req once, and holds its answer to limit (see bodyLimit):
+// an answer too slow cancels the request, with errTooSlow as the cause,
+// which closes the connection and so ends a Read that waits for it.
+func (r *Repository) doOnce(client *http.Client, req *http.Request, limit bodyLimit) (*http.Response, error) {
 	ctx, cancel := context.WithCancelCause(req.Context())
+	var deadline *time.Timer
+	if limit.deadline > 0 {
+		deadline = time.AfterFunc(limit.deadline, func() { cancel(errTooSlow) })
+	}
 	resp, err := client.Do(req.WithContext(ctx))
 	if err != nil {
-		cancel(nil)
+		if deadline != nil {
+			deadline.Stop()
+		}
+		cancel(nil) // a request cancelled already keeps its first cause
+		if context.Cause(ctx) == errTooSlow {
+			return nil, fmt.Errorf("%s sent no answer (for %s) within %v: %s", req.URL.Host, limit.what, limit.deadline, tooSlowAdvice)
+		}
 		return nil, err
 	}
-	resp.Body = &stallReader{body: resp.Body, ctx: ctx, cancel: cancel, timeout: r.stallTimeout}
+	resp.Body = &limitedBody{body: resp.Body, ctx: ctx, cancel: cancel, limit: limit, deadline: deadline,
+		host: resp.Request.URL.Host} // after a redirect, the host that sends the body
 	return resp, nil
 }
 
@@ -117,39 +132,103 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// errStalled is the cause of a request that its stallReader cancelled.
-var errStalled = errors.New("the registry sent nothing")
+// A bodyLimit says how fast an answer must come. TCP alone gives no
+// error for a connection that died without a word (a NAT entry
+// forgotten, a cable pulled), nor for a registry that sends one byte now
+// and then: each byte is progress to a timer that waits for silence,
+// and the answer's headers came long ago. Either would hold a pull for
+// hours.
+type bodyLimit struct {
+	what string // what the body is, for the error: "the manifest", "blob sha256:..."
 
-// stallReader fails a body that sends nothing for a while. A connection
-// that died without a word (a NAT entry forgotten, a cable pulled) gets
-// no error from TCP for a long time, and the pull would hang; the timer
-// cancels the request, which closes the connection, and so ends the Read.
-type stallReader struct {
-	body    io.ReadCloser
-	ctx     context.Context // the request's, cancelled with errStalled
-	cancel  context.CancelCauseFunc
-	timeout time.Duration
-	timer   *time.Timer
+	// A document (a token, a manifest) is small: it must come whole,
+	// headers and body, within deadline.
+	deadline time.Duration
+
+	// A blob may be large and the network slow: it must bring at least
+	// minBytes in every window of waiting. A blob smaller than minBytes
+	// (a config) must so come whole within one window.
+	minBytes int64
+	window   time.Duration
 }
 
-func (s *stallReader) Read(p []byte) (int, error) {
-	// The timer runs only while Read waits: a reader that takes its time
-	// between two Reads is not a registry that stalls.
-	if s.timer == nil {
-		s.timer = time.AfterFunc(s.timeout, func() { s.cancel(errStalled) })
-	} else {
-		s.timer.Reset(s.timeout)
+// documentLimit is the limit of a token or a manifest.
+func (r *Repository) documentLimit(what string) bodyLimit {
+	return bodyLimit{what: what, deadline: r.documentTimeout}
+}
+
+// blobLimit is the limit of a blob: a config or a layer.
+func (r *Repository) blobLimit(digest image.Digest) bodyLimit {
+	return bodyLimit{what: "blob " + string(digest), minBytes: r.blobMinBytes, window: r.blobWindow}
+}
+
+// errTooSlow is the cause of a request that its bodyLimit cancelled.
+var errTooSlow = errors.New("too slow")
+
+// tooSlowAdvice ends the errors of an answer that came too slowly.
+const tooSlowAdvice = "the registry or the network is stalled or too slow; try again later"
+
+// limitedBody is an answer's body held to its bodyLimit: a document's
+// deadline runs from the request on; a blob's window runs only while
+// Read waits, so that a reader that takes its time between two Reads is
+// not taken for a slow registry.
+type limitedBody struct {
+	body     io.ReadCloser
+	ctx      context.Context // the request's, cancelled with errTooSlow
+	cancel   context.CancelCauseFunc
+	limit    bodyLimit
+	deadline *time.Timer // a document's
+	host     string      // who sends the body
+	n        int64       // bytes read
+
+	// A blob's: the time spent in Read, and the bytes read, since the
+	// body last brought minBytes; and the timer of what is left.
+	waited time.Duration
+	got    int64
+	timer  *time.Timer
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if b.limit.minBytes == 0 { // a document, whose deadline is running
+		n, err := b.body.Read(p)
+		b.n += int64(n)
+		if err != nil && context.Cause(b.ctx) == errTooSlow {
+			err = fmt.Errorf("%s sent only %d bytes of %s within %v, the most it may take: %s",
+				b.host, b.n, b.limit.what, b.limit.deadline, tooSlowAdvice)
+		}
+		return n, err
 	}
-	n, err := s.body.Read(p)
-	s.timer.Stop()
-	if err != nil && context.Cause(s.ctx) == errStalled {
-		err = fmt.Errorf("%w for %v: the connection is stalled", errStalled, s.timeout)
+	left := b.limit.window - b.waited
+	if b.timer == nil {
+		b.timer = time.AfterFunc(left, func() { b.cancel(errTooSlow) })
+	} else {
+		b.timer.Reset(left)
+	}
+	start := time.Now()
+	n, err := b.body.Read(p)
+	b.timer.Stop()
+	b.n += int64(n)
+	b.waited += time.Since(start)
+	b.got += int64(n)
+	if b.got >= b.limit.minBytes { // enough for this window: the next one starts
+		b.waited, b.got = 0, 0
+	}
+	if err != nil && context.Cause(b.ctx) == errTooSlow {
+		err = fmt.Errorf("%s sent only %d bytes of %s in %v, and a blob must bring at least %d bytes in every %v (%.0f bytes/s): %s",
+			b.host, b.got, b.limit.what, b.limit.window, b.limit.minBytes, b.limit.window,
+			float64(b.limit.minBytes)/b.limit.window.Seconds(), tooSlowAdvice)
 	}
 	return n, err
 }
 
-func (s *stallReader) Close() error {
-	err := s.body.Close()
-	s.cancel(nil)
+func (b *limitedBody) Close() error {
+	if b.deadline != nil {
+		b.deadline.Stop()
+	}
+	if b.timer != nil {
+		b.timer.Stop()
+	}
+	err := b.body.Close()
+	b.cancel(nil)
 	return err
 }

@@ -46,7 +46,7 @@ func (r *Repository) fetchToken(ctx context.Context, challenge string) error {
 	if err != nil {
 		return err
 	}
-	if err := checkRealm(realm, registry); err != nil {
+	if err := checkRealm(realm, registry, r.insecure); err != nil {
 		return err
 	}
 	query := realm.Query()
@@ -64,12 +64,12 @@ func (r *Repository) fetchToken(ctx context.Context, challenge string) error {
 	// the realm could be a public server that redirects inside.
 	client := *r.client
 	client.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		if err := checkRealm(req.URL, registry); err != nil {
+		if err := checkRealm(req.URL, registry, r.insecure); err != nil {
 			return err
 		}
-		return checkRedirect(req, via)
+		return r.checkRedirect(req, via)
 	}
-	resp, err := r.do(&client, req)
+	resp, err := r.do(&client, req, r.documentLimit("the token"))
 	if err != nil {
 		return err
 	}
@@ -96,14 +96,24 @@ func (r *Repository) fetchToken(ctx context.Context, challenge string) error {
 
 // checkRealm refuses a token realm that would make mydocker fetch what it
 // should not, and send the answer back to the registry as a token
-// (server-side request forgery): plain HTTP when the registry speaks
-// HTTPS, where anyone on the way could read or change the token; and an
-// address of this machine or its networks (loopback, private, link-local
-// such as a cloud's metadata service at 169.254.169.254), unless the
-// realm is the registry's own host and port.
-func checkRealm(realm, registry *url.URL) error {
+// (server-side request forgery):
+//
+//   - plain HTTP when the registry speaks HTTPS, where anyone on the way
+//     could read or change the token;
+//   - plain HTTP to another machine, unless insecure (--insecure): as for
+//     the registry, plain HTTP goes only to a loopback address or
+//     localhost, written as such. A name is not looked up: one that leads
+//     to 127.0.0.1 would otherwise pass as another machine;
+//   - an address of this machine or its networks (loopback, private,
+//     link-local such as a cloud's metadata service at 169.254.169.254),
+//     unless the realm is the registry's own host and port.
+func checkRealm(realm, registry *url.URL, insecure bool) error {
 	if realm.Scheme != "https" && !(realm.Scheme == "http" && registry.Scheme == "http") {
 		return fmt.Errorf("refused the token realm %s: the registry speaks HTTPS, the realm does not", realm.Redacted())
+	}
+	if realm.Scheme == "http" && !insecure && !isLoopback(realm.Host) {
+		return fmt.Errorf("refused the token realm %s: plain HTTP goes only to this machine (127.0.0.0/8, ::1 or localhost) "+
+			"unless you pull with --insecure, which trusts the network on the way", realm.Redacted())
 	}
 	if hostPort(realm) != hostPort(registry) && isInternal(realm) {
 		return fmt.Errorf("refused the token realm %s: it is on an internal address, and not the registry's", realm.Redacted())
@@ -112,12 +122,14 @@ func checkRealm(realm, registry *url.URL) error {
 }
 
 // isInternal says whether a URL's host is this machine or on its networks:
-// see isLoopback; a private address (10/8, 172.16/12, 192.168/16,
-// fc00::/7); a link-local one (169.254/16, fe80::/10); or 0.0.0.0 and ::,
-// which reach this machine. A host name is not looked up, so a name that
-// leads to such an address passes.
+// see isLoopback; a name ending in .localhost, meant for this machine; a
+// private address (10/8, 172.16/12, 192.168/16, fc00::/7); a link-local
+// one (169.254/16, fe80::/10); or 0.0.0.0 and ::, which reach this
+// machine. A host name is not looked up, so over HTTPS a name that leads
+// to such an address passes; but the service there must then prove with
+// a certificate that it is that name, before it gets a request.
 func isInternal(u *url.URL) bool {
-	if isLoopback(u.Host) {
+	if isLoopback(u.Host) || strings.HasSuffix(strings.ToLower(u.Hostname()), ".localhost") {
 		return true
 	}
 	addr, err := netip.ParseAddr(u.Hostname())

@@ -20,17 +20,20 @@ import (
 // Repository is one repository of a registry, e.g. library/busybox on
 // Docker Hub. Its methods make one request at a time.
 type Repository struct {
-	url    string // e.g. https://registry-1.docker.io/v2/library/busybox
-	name   string // e.g. library/busybox
-	client *http.Client
-	token  string // the bearer token, once the registry has asked for one
+	url      string // e.g. https://registry-1.docker.io/v2/library/busybox
+	name     string // e.g. library/busybox
+	insecure bool   // --insecure: plain HTTP to any host (see checkRedirect)
+	client   *http.Client
+	token    string // the bearer token, once the registry has asked for one
 
 	// How long to wait before the first retry (doubled for each next
-	// one), how to wait, and how long a body may send nothing: fields,
-	// so that the tests need not wait.
-	retryDelay   time.Duration
-	wait         func(ctx context.Context, d time.Duration) error
-	stallTimeout time.Duration
+	// one), how to wait, and how fast an answer must come (see
+	// bodyLimit): fields, so that the tests need not wait.
+	retryDelay      time.Duration
+	wait            func(ctx context.Context, d time.Duration) error
+	documentTimeout time.Duration
+	blobMinBytes    int64
+	blobWindow      time.Duration
 }
 
 // NewRepository returns the repository of ref. It speaks plain HTTP when
@@ -45,27 +48,36 @@ func NewRepository(ref image.Reference, insecure bool) *Repository {
 	if insecure || isLoopback(host) {
 		scheme = "http"
 	}
-	return &Repository{
-		url:          scheme + "://" + host + "/v2/" + ref.Repository,
-		name:         ref.Repository,
-		client:       newClient(),
-		retryDelay:   500 * time.Millisecond,
-		wait:         sleep,
-		stallTimeout: 60 * time.Second,
+	r := &Repository{
+		url:             scheme + "://" + host + "/v2/" + ref.Repository,
+		name:            ref.Repository,
+		insecure:        insecure,
+		client:          newClient(),
+		retryDelay:      500 * time.Millisecond,
+		wait:            sleep,
+		documentTimeout: 30 * time.Second,
+		blobMinBytes:    32 << 10, // in blobWindow: about 1 KiB/s
+		blobWindow:      30 * time.Second,
 	}
+	r.client.CheckRedirect = r.checkRedirect
+	return r
 }
 
 // isLoopback says whether a host (with or without a port) is this
-// machine: localhost and *.localhost, or a loopback address (127.0.0.0/8,
-// ::1). As in Docker, only these get plain HTTP without --insecure: the
-// bytes never leave the machine. A private address (10/8, 192.168/16, ...)
-// is another machine, and the network between may not be trusted.
+// machine: a loopback address (127.0.0.0/8, ::1), or the name localhost,
+// which the client dials at 127.0.0.1 without looking it up (see
+// dialLocalhost). As in Docker, only these get plain HTTP without
+// --insecure: the bytes never leave the machine. No other name does, not
+// even one that ends in .localhost: what it leads to is the resolver's
+// (/etc/hosts, or DNS) to say, and an answer from DNS can be anything. A
+// private address (10/8, 192.168/16, ...) is another machine, and the
+// network between may not be trusted.
 func isLoopback(host string) bool {
 	if i := strings.LastIndex(host, ":"); i > strings.LastIndex(host, "]") {
 		host = host[:i] // the port
 	}
 	host = strings.ToLower(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"))
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+	if host == "localhost" {
 		return true
 	}
 	addr, err := netip.ParseAddr(host)
@@ -74,9 +86,10 @@ func isLoopback(host string) bool {
 
 // get sends a GET for url. If the registry answers 401 with a Bearer
 // challenge, get fetches a token and asks once more. An answer other than
-// 200 OK is an *Error; on success the caller closes the body.
-func (r *Repository) get(ctx context.Context, url, accept string) (*http.Response, error) {
-	resp, err := r.send(ctx, url, accept)
+// 200 OK is an *Error; on success the caller closes the body, which must
+// come as limit says.
+func (r *Repository) get(ctx context.Context, url, accept string, limit bodyLimit) (*http.Response, error) {
+	resp, err := r.send(ctx, url, accept, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -85,7 +98,7 @@ func (r *Repository) get(ctx context.Context, url, accept string) (*http.Respons
 		if err := r.fetchToken(ctx, challenge); err != nil {
 			return nil, err
 		}
-		if resp, err = r.send(ctx, url, accept); err != nil {
+		if resp, err = r.send(ctx, url, accept, limit); err != nil {
 			return nil, err
 		}
 	}
@@ -99,7 +112,7 @@ func (r *Repository) get(ctx context.Context, url, accept string) (*http.Respons
 // send sends a GET, with the token if there is one, and sends it again
 // when the registry says to try later (see do). The client follows
 // redirects (Docker Hub sends blobs from a CDN) as checkRedirect allows.
-func (r *Repository) send(ctx context.Context, url, accept string) (*http.Response, error) {
+func (r *Repository) send(ctx context.Context, url, accept string, limit bodyLimit) (*http.Response, error) {
 	req, err := newRequest(ctx, url)
 	if err != nil {
 		return nil, err
@@ -110,7 +123,7 @@ func (r *Repository) send(ctx context.Context, url, accept string) (*http.Respon
 	if r.token != "" {
 		req.Header.Set("Authorization", "Bearer "+r.token)
 	}
-	return r.do(r.client, req)
+	return r.do(r.client, req, limit)
 }
 
 func newRequest(ctx context.Context, url string) (*http.Request, error) {

@@ -6,7 +6,6 @@ package registry
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -110,24 +109,44 @@ func TestDialErrors(t *testing.T) {
 	}
 }
 
-// A body that stops coming fails after the stall timeout; a reader that
-// pauses between two reads does not.
-func TestStalledBody(t *testing.T) {
-	blob := []byte("the whole blob")
+// trickle writes data one byte at a time, every, until the client hangs
+// up; a registry that keeps a pull for hours so.
+func trickle(w http.ResponseWriter, r *http.Request, data []byte, every time.Duration) {
+	for i := range data {
+		w.Write(data[i : i+1])
+		w.(http.Flusher).Flush()
+		select {
+		case <-r.Context().Done():
+			return
+		case <-time.After(every):
+		}
+	}
+}
+
+// A blob must bring blobMinBytes in every blobWindow of waiting: one that
+// stops, or trickles, fails; one that comes fast enough does, even when
+// its reader pauses between two reads.
+func TestSlowBlobs(t *testing.T) {
+	blob := []byte(strings.Repeat("the whole blob ", 100))
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.Contains(r.URL.Path, "/stalled/") {
-			w.Write([]byte("the start"))
+		switch {
+		case strings.Contains(r.URL.Path, "/stalled/"):
+			w.Write(blob[:9])
 			w.(http.Flusher).Flush()
 			<-r.Context().Done() // and then nothing, until the client hangs up
-			return
+		case strings.Contains(r.URL.Path, "/trickled/"):
+			trickle(w, r, blob, 10*time.Millisecond) // 100 bytes/s
+		default:
+			w.Write(blob)
 		}
-		w.Write(blob)
 	}))
 	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	desc := image.Descriptor{Size: int64(len(blob)), Digest: image.DigestOf(blob)}
 	repo := testRepository(t, srv, "app")
-	repo.stallTimeout = 50 * time.Millisecond
+	repo.blobMinBytes, repo.blobWindow = 500, 300*time.Millisecond // 1667 bytes/s
 
-	rc, err := repo.OpenBlob(context.Background(), image.Descriptor{Size: int64(len(blob)), Digest: image.DigestOf(blob)})
+	rc, err := repo.OpenBlob(t.Context(), desc)
 	if err != nil {
 		t.Fatalf("OpenBlob: %v", err)
 	}
@@ -135,23 +154,76 @@ func TestStalledBody(t *testing.T) {
 	if _, err := io.ReadFull(rc, first); err != nil {
 		t.Fatalf("read: %v", err)
 	}
-	time.Sleep(3 * repo.stallTimeout)
+	time.Sleep(2 * repo.blobWindow)
 	rest, err := io.ReadAll(rc)
 	rc.Close()
 	if string(first)+string(rest) != string(blob) || err != nil {
-		t.Errorf("read %q, error %v after a pause; want %q", string(first)+string(rest), err, blob)
+		t.Errorf("read %d bytes, error %v after a pause; want %d bytes", len(first)+len(rest), err, len(blob))
 	}
 
-	repo.url += "/stalled"
-	rc, err = repo.OpenBlob(context.Background(), image.Descriptor{Size: 100, Digest: image.DigestOf(nil)})
-	if err != nil {
-		t.Fatalf("OpenBlob: %v", err)
+	for _, tt := range []struct{ path, got string }{
+		{"/stalled", "only 9 bytes"},
+		{"/trickled", "only "}, // about 30 bytes
+	} {
+		repo.url = srv.URL + "/v2/app" + tt.path
+		start := time.Now()
+		rc, err := repo.OpenBlob(t.Context(), desc)
+		if err != nil {
+			t.Fatalf("OpenBlob: %v", err)
+		}
+		_, err = io.ReadAll(rc)
+		rc.Close()
+		want := host + " sent " + tt.got
+		wantEnd := " of blob " + string(desc.Digest) + " in 300ms, and a blob must bring at least 500 bytes in every 300ms (1667 bytes/s): " + tooSlowAdvice
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.HasSuffix(err.Error(), wantEnd) {
+			t.Errorf("%s: error %v; want %q ... %q", tt.path, err, want, wantEnd)
+		}
+		if took := time.Since(start); took > 2*time.Second {
+			t.Errorf("%s: failed after %v; want about %v", tt.path, took, repo.blobWindow)
+		}
 	}
-	defer rc.Close()
-	data, err := io.ReadAll(rc)
-	want := fmt.Sprintf("the registry sent nothing for %v", repo.stallTimeout)
-	if string(data) != "the start" || err == nil || !strings.Contains(err.Error(), want) {
-		t.Errorf("read %q, error %v; want the start, then %q", data, err, want)
+}
+
+// A manifest or a token must come whole within documentTimeout: one that
+// trickles, or whose answer never starts, fails then.
+func TestSlowDocuments(t *testing.T) {
+	manifest, _ := testManifest(t, []byte("layer"))
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/v2/app/manifests/trickled":
+			trickle(w, r, manifest, 20*time.Millisecond)
+		case "/v2/app/manifests/silent":
+			<-r.Context().Done() // no answer at all
+		case "/v2/app/manifests/token":
+			w.Header().Set("WWW-Authenticate", `Bearer realm="`+srv.URL+`/token"`)
+			w.WriteHeader(http.StatusUnauthorized)
+		case "/token":
+			trickle(w, r, []byte(`{"token": "s3cret"}`), 20*time.Millisecond)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	repo := testRepository(t, srv, "app")
+	repo.documentTimeout = 300 * time.Millisecond
+
+	for _, tt := range []struct{ tag, message string }{
+		{"trickled", "read manifest trickled: " + host + " sent only "},
+		{"trickled", " of the manifest within 300ms, the most it may take: " + tooSlowAdvice},
+		{"silent", host + " sent no answer (for the manifest) within 300ms: " + tooSlowAdvice},
+		{"token", host + " sent only "},
+		{"token", " of the token within 300ms, the most it may take: " + tooSlowAdvice},
+	} {
+		start := time.Now()
+		_, _, err := repo.Manifest(t.Context(), tt.tag)
+		if err == nil || !strings.Contains(err.Error(), tt.message) {
+			t.Errorf("%s: error %v; want %q", tt.tag, err, tt.message)
+		}
+		if took := time.Since(start); took > 2*time.Second {
+			t.Errorf("%s: failed after %v; want about %v", tt.tag, took, repo.documentTimeout)
+		}
 	}
 }
 
