@@ -75,6 +75,7 @@ func registryCondition() (bool, error) {
 //
 // and these, which are not broken and must import:
 //
+//	xattr-symlink    a symlink "xattr-link" with a user.* extended attribute
 //	lone-zero-block  ends the tarball with one block of zeros, not two
 func cmdHostileTar(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 3 || len(args) > 4 {
@@ -134,6 +135,9 @@ func cmdHostileTar(ts *testscript.TestScript, neg bool, args []string) {
 		case "empty":
 			writeFile(ts, file, nil)
 			return
+		case "xattr-symlink":
+			check(ts, tw.WriteHeader(&tar.Header{Typeflag: tar.TypeSymlink, Name: "xattr-link", Linkname: "etc/harmless",
+				PAXRecords: map[string]string{"SCHILY.xattr.user.comment": "made where symlinks have user attributes"}}))
 		case "corrupt":
 			check(ts, tw.Close())
 			data := buf.Bytes()

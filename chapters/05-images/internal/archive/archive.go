@@ -589,7 +589,7 @@ func checkXattrs(hdr *tar.Header) error {
 func setXattrs(path string, hdr *tar.Header) error {
 	for key, value := range hdr.PAXRecords {
 		attr, ok := strings.CutPrefix(key, xattrPrefix)
-		if !ok {
+		if !ok || !userXattrAllowed(attr, hdr.Typeflag) {
 			continue
 		}
 		err := unix.Lsetxattr(path, attr, []byte(value), 0)
@@ -598,4 +598,17 @@ func setXattrs(path string, hdr *tar.Header) error {
 		}
 	}
 	return nil
+}
+
+// userXattrAllowed reports whether Linux lets a file of this entry type
+// carry the extended attribute attr. Linux keeps user.* attributes for
+// regular files and directories only (xattr(7)): on a symlink, a device or
+// a FIFO, setting one fails with EPERM ("operation not permitted"), even
+// for root. A layer written by hand, or by a tool that did not check, may
+// still carry one. Unpack leaves it out, as GNU tar does (with a warning;
+// bsdtar fails): no file on Linux can hold it, so the layer comes out as
+// it would on any Linux, and refusing the whole image for it would help
+// no one.
+func userXattrAllowed(attr string, typeflag byte) bool {
+	return !strings.HasPrefix(attr, "user.") || typeflag == tar.TypeReg || typeflag == tar.TypeDir
 }

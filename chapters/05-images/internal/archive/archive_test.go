@@ -235,6 +235,10 @@ func TestUnpackTree(t *testing.T) {
 		file("etc/hostname", 0o644, "first\n"),
 		symlink("etc/localtime", "/usr/share/zoneinfo/UTC"),
 		withXattr(file("etc/xattr", 0o644, "x"), "user.mydocker", "yes"),
+		// Linux refuses user.* attributes on anything but files and
+		// directories: they are left out, and the entries made.
+		withXattr(symlink("etc/xattr-link", "xattr"), "user.mydocker", "yes"),
+		withXattr(fifo("etc/xattr-fifo"), "user.mydocker", "yes"),
 		dir("root/", 0o700),
 		dir("tmp/", 0o1777),
 		fifo("run/initctl"), // run/ is not in the tar: created as tar does
@@ -273,6 +277,8 @@ func TestUnpackTree(t *testing.T) {
 		"run":          fs.ModeDir | 0o755,
 		"old":          0o644,
 	}
+	modes["etc/xattr-link"] = fs.ModeSymlink | 0o777
+	modes["etc/xattr-fifo"] = fs.ModeNamedPipe | 0o620
 	if os.Geteuid() == 0 {
 		modes["dev/null"] = fs.ModeDevice | fs.ModeCharDevice | 0o660
 		modes["dev/loop0"] = fs.ModeDevice | 0o660
