@@ -66,8 +66,17 @@ func registryCondition() (bool, error) {
 //	                 then files written through them
 //	hardlink-escape  a hard link to TARGET/host-file
 //	truncated        a good tarball cut off in the middle of a file
+//	cut-at-header    a good tarball without its end-of-archive marker
+//	                 (two blocks of zeros), as if cut at an entry's boundary
+//	cut-gzip         a good tarball, gzipped, without the gzip's last bytes
+//	empty            no bytes at all
 //	corrupt          a tar header whose checksum is wrong
 //	corrupt-gzip     gzip's magic number, then garbage
+//
+// and these, which are not broken and must import:
+//
+//	xattr-symlink    a symlink "xattr-link" with a user.* extended attribute
+//	lone-zero-block  ends the tarball with one block of zeros, not two
 func cmdHostileTar(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 3 || len(args) > 4 {
 		ts.Fatalf("usage: hostile-tar KIND FILE TARGET [BASE]")
@@ -107,6 +116,28 @@ func cmdHostileTar(ts *testscript.TestScript, neg bool, args []string) {
 			buf.Truncate(10 << 10)
 			writeFile(ts, file, buf.Bytes())
 			return
+		case "cut-at-header", "lone-zero-block":
+			check(ts, tw.Flush()) // Close would write the two blocks of zeros
+			if kind == "lone-zero-block" {
+				buf.Write(make([]byte, 512))
+			}
+			writeFile(ts, file, buf.Bytes())
+			return
+		case "cut-gzip":
+			check(ts, tw.Close())
+			var gz bytes.Buffer
+			zw := gzip.NewWriter(&gz)
+			_, err := zw.Write(buf.Bytes())
+			check(ts, err)
+			check(ts, zw.Close())
+			writeFile(ts, file, gz.Bytes()[:gz.Len()-8]) // gzip's last 8 bytes: a checksum and the length
+			return
+		case "empty":
+			writeFile(ts, file, nil)
+			return
+		case "xattr-symlink":
+			check(ts, tw.WriteHeader(&tar.Header{Typeflag: tar.TypeSymlink, Name: "xattr-link", Linkname: "etc/harmless",
+				PAXRecords: map[string]string{"SCHILY.xattr.user.comment": "made where symlinks have user attributes"}}))
 		case "corrupt":
 			check(ts, tw.Close())
 			data := buf.Bytes()

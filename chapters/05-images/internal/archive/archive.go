@@ -31,6 +31,39 @@ type Stats struct {
 	Entries int   // tar entries read, of every type
 	Files   int   // regular files written
 	Bytes   int64 // bytes of regular-file contents written
+	// Ended says whether the archive ended with tar's end-of-archive
+	// marker. See CheckEnded.
+	Ended bool
+}
+
+var (
+	// ErrCutShort is in the chain of Unpack's error, or of CheckEnded's,
+	// when the archive stops too soon: inside an entry, or after one but
+	// without tar's end-of-archive marker. A copy or a download that
+	// stopped half-way leaves such archives.
+	ErrCutShort = errors.New("the archive is cut short (copy or download it again)")
+	// ErrEmpty is CheckEnded's error for an archive of no bytes at all.
+	ErrEmpty = errors.New("the archive is empty (0 bytes): a tar archive holds at least its end-of-archive marker")
+)
+
+// CheckEnded returns an error unless the archive ended with tar's
+// end-of-archive marker: two blocks of zeros, or one, which GNU tar also
+// accepts. Without it, nothing tells an archive cut short at an entry's
+// boundary from a whole one; Go's tar reader, and GNU tar too, take both
+// as whole.
+//
+// A caller that has no other proof that the archive is whole (a tarball
+// to import) calls CheckEnded. A layer checked against its digest is the
+// one its author published, whatever its end: a few tools write layers
+// without the marker, and Docker takes them.
+func (s Stats) CheckEnded() error {
+	switch {
+	case s.Ended:
+		return nil
+	case s.Entries == 0:
+		return ErrEmpty
+	}
+	return fmt.Errorf("%w: it stops after %d entries, without tar's end-of-archive marker (two blocks of zeros)", ErrCutShort, s.Entries)
 }
 
 // Unpack reads an uncompressed tar stream (an image layer) and writes its
@@ -48,9 +81,12 @@ type Stats struct {
 // of dir with "..", and a hard link to a directory or to a file that is not
 // in dir, are refused.
 //
+// Unpack reads r to its end, past the archive's end-of-archive marker, and
+// says in Stats.Ended whether the archive had one. A stream that stops
+// inside an entry is refused with ErrCutShort.
+//
 // Unpack expects dir to be private while it runs (a fresh temporary
-// directory): it checks each path, then uses it. It reads r ahead, so it may
-// consume bytes past the end of the archive.
+// directory): it checks each path, then uses it.
 func Unpack(r io.Reader, dir string) (Stats, error) {
 	root, err := filepath.Abs(dir)
 	if err != nil {
@@ -66,9 +102,20 @@ func Unpack(r io.Reader, dir string) (Stats, error) {
 		buf:      make([]byte, 1<<20),
 	}
 	// Reading ahead of the tar reader saves three reads for every small
-	// file (header, contents, padding).
-	tr := tar.NewReader(bufio.NewReaderSize(r, 1<<20))
+	// file (header, contents, padding). Between the two, tail watches what
+	// the tar reader takes, to find the end-of-archive marker.
+	br := bufio.NewReaderSize(r, 1<<20)
+	tail := &tailReader{r: br}
+	tr := tar.NewReader(tail)
+	var name string // the entry last read, for errors
 	for {
+		// What Unpack left unread of the last entry (a whiteout's
+		// contents, say) is read now, so that the entry's blocks end at
+		// the next block boundary.
+		if _, err := io.Copy(io.Discard, tr); err != nil {
+			return u.stats, fmt.Errorf("unpack into %s: entry %q: %w", dir, name, cutShort(err, "this entry"))
+		}
+		entryEnd := roundUp(tail.read)
 		hdr, err := tr.Next()
 		if errors.Is(err, tar.ErrInsecurePath) {
 			// Returned with the header under GODEBUG=tarinsecurepath=0;
@@ -76,20 +123,88 @@ func Unpack(r io.Reader, dir string) (Stats, error) {
 			err = nil
 		}
 		if err == io.EOF {
+			u.stats.Ended = tail.endMarker(entryEnd)
 			break
 		}
 		if err != nil {
-			return u.stats, fmt.Errorf("unpack into %s: read tar entry %d: %w", dir, u.stats.Entries+1, err)
+			return u.stats, fmt.Errorf("unpack into %s: read tar entry %d: %w", dir, u.stats.Entries+1, cutShort(err, "its header"))
 		}
 		u.stats.Entries++
+		name = hdr.Name
 		if err := u.unpackEntry(hdr, tr); err != nil {
-			return u.stats, fmt.Errorf("unpack into %s: entry %q: %w", dir, hdr.Name, err)
+			return u.stats, fmt.Errorf("unpack into %s: entry %q: %w", dir, hdr.Name, cutShort(err, "this entry"))
 		}
 	}
 	if err := u.setDirTimes(); err != nil {
 		return u.stats, fmt.Errorf("unpack into %s: %w", dir, err)
 	}
+	// What follows the marker belongs to the stream too: GNU tar pads an
+	// archive with zeros to a record of 10 KiB, and a gzip stream ends
+	// with a checksum, which its reader checks only when it gets there.
+	if _, err := io.Copy(io.Discard, br); err != nil {
+		return u.stats, fmt.Errorf("unpack into %s: read after the last entry: %w", dir, cutShort(err, "the stream's end"))
+	}
 	return u.stats, nil
+}
+
+// cutShort says what an unexpected EOF means: the stream stopped inside
+// where (an entry, a header).
+func cutShort(err error, where string) error {
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("%w: it ends inside %s: %w", ErrCutShort, where, err)
+	}
+	return err
+}
+
+// blockSize is the unit of a tar archive: every header fills one block,
+// and the contents of every entry fill whole blocks, padded with zeros.
+const blockSize = 512
+
+// roundUp returns n rounded up to a whole number of blocks.
+func roundUp(n int64) int64 {
+	return (n + blockSize - 1) / blockSize * blockSize
+}
+
+// tailReader passes on what the tar reader reads, and keeps the count of
+// those bytes and a copy of the last two blocks of them.
+//
+// Go's tar reader reports the end of the archive (io.EOF) after the two
+// blocks of zeros that mark it, after one, and also where the stream
+// simply stops at an entry's boundary, as an archive cut short does. What
+// it read after the last entry tells them apart.
+type tailReader struct {
+	r    io.Reader
+	read int64
+	last [2 * blockSize]byte // the last bytes read, the latest at the end
+}
+
+func (t *tailReader) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	t.read += int64(n)
+	if n >= len(t.last) {
+		copy(t.last[:], p[n-len(t.last):n])
+	} else {
+		copy(t.last[:], t.last[n:]) // copy moves overlapping bytes correctly
+		copy(t.last[len(t.last)-n:], p[:n])
+	}
+	return n, err
+}
+
+// endMarker reports whether the tar reader, having reported the end of the
+// archive, read the end-of-archive marker after the last entry, whose
+// blocks end at entryEnd: one or two blocks of zeros, and nothing else.
+// GNU tar accepts one block, with a warning ("A lone zero block").
+func (t *tailReader) endMarker(entryEnd int64) bool {
+	after := t.read - entryEnd
+	if after != blockSize && after != 2*blockSize {
+		return false // nothing (cut short), or a header with no entry after it
+	}
+	for _, b := range t.last[len(t.last)-int(after):] {
+		if b != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // checkEmpty returns an error unless dir is an existing, empty directory, so
@@ -474,7 +589,7 @@ func checkXattrs(hdr *tar.Header) error {
 func setXattrs(path string, hdr *tar.Header) error {
 	for key, value := range hdr.PAXRecords {
 		attr, ok := strings.CutPrefix(key, xattrPrefix)
-		if !ok {
+		if !ok || !userXattrAllowed(attr, hdr.Typeflag) {
 			continue
 		}
 		err := unix.Lsetxattr(path, attr, []byte(value), 0)
@@ -483,4 +598,17 @@ func setXattrs(path string, hdr *tar.Header) error {
 		}
 	}
 	return nil
+}
+
+// userXattrAllowed reports whether Linux lets a file of this entry type
+// carry the extended attribute attr. Linux keeps user.* attributes for
+// regular files and directories only (xattr(7)): on a symlink, a device or
+// a FIFO, setting one fails with EPERM ("operation not permitted"), even
+// for root. A layer written by hand, or by a tool that did not check, may
+// still carry one. Unpack leaves it out, as GNU tar does (with a warning;
+// bsdtar fails): no file on Linux can hold it, so the layer comes out as
+// it would on any Linux, and refusing the whole image for it would help
+// no one.
+func userXattrAllowed(attr string, typeflag byte) bool {
+	return !strings.HasPrefix(attr, "user.") || typeflag == tar.TypeReg || typeflag == tar.TypeDir
 }

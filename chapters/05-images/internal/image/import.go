@@ -104,6 +104,12 @@ func (s *Store) importLayer(ctx context.Context, r io.Reader) (Descriptor, error
 	stored := make(chan storedBlob, 1)
 	go func() { stored <- storeBlob(pr, blob) }()
 	stats, unpackErr := unpackAll(io.TeeReader(tarStream, pw), tmp)
+	if unpackErr == nil {
+		// No digest vouches for a tarball, as one does for a pulled
+		// layer: one without tar's end-of-archive marker was most
+		// likely cut short, and is refused.
+		unpackErr = stats.CheckEnded()
+	}
 	pw.CloseWithError(unpackErr) // storeBlob sees the end of the stream, or the error
 	result := <-stored
 	switch {

@@ -235,6 +235,10 @@ func TestUnpackTree(t *testing.T) {
 		file("etc/hostname", 0o644, "first\n"),
 		symlink("etc/localtime", "/usr/share/zoneinfo/UTC"),
 		withXattr(file("etc/xattr", 0o644, "x"), "user.mydocker", "yes"),
+		// Linux refuses user.* attributes on anything but files and
+		// directories: they are left out, and the entries made.
+		withXattr(symlink("etc/xattr-link", "xattr"), "user.mydocker", "yes"),
+		withXattr(fifo("etc/xattr-fifo"), "user.mydocker", "yes"),
 		dir("root/", 0o700),
 		dir("tmp/", 0o1777),
 		fifo("run/initctl"), // run/ is not in the tar: created as tar does
@@ -257,7 +261,7 @@ func TestUnpackTree(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	wantStats := Stats{Entries: len(entries), Files: 6, Bytes: int64(len("#!shell\nsetuid\nfirst\nxsecond\nnow a file\n"))}
+	wantStats := Stats{Entries: len(entries), Files: 6, Bytes: int64(len("#!shell\nsetuid\nfirst\nxsecond\nnow a file\n")), Ended: true}
 	if stats != wantStats {
 		t.Errorf("stats = %+v, want %+v", stats, wantStats)
 	}
@@ -273,6 +277,8 @@ func TestUnpackTree(t *testing.T) {
 		"run":          fs.ModeDir | 0o755,
 		"old":          0o644,
 	}
+	modes["etc/xattr-link"] = fs.ModeSymlink | 0o777
+	modes["etc/xattr-fifo"] = fs.ModeNamedPipe | 0o620
 	if os.Geteuid() == 0 {
 		modes["dev/null"] = fs.ModeDevice | fs.ModeCharDevice | 0o660
 		modes["dev/loop0"] = fs.ModeDevice | 0o660
@@ -665,17 +671,85 @@ func TestUnpackBrokenStreams(t *testing.T) {
 		data []byte
 		want error
 	}{
-		{"truncated in a file's contents", valid[:512+1000], io.ErrUnexpectedEOF},
-		{"truncated in a header", valid[:512+4096+100], io.ErrUnexpectedEOF},
+		{"truncated in a file's contents", valid[:512+1000], ErrCutShort},
+		{"truncated in a header", valid[:512+4096+100], ErrCutShort},
 		{"corrupt header", corrupt, tar.ErrHeader},
+		// A gzip stream cut after the tar's end, in its checksum.
+		{"truncated after the end", nil, ErrCutShort},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Unpack(bytes.NewReader(tt.data), t.TempDir())
+			var r io.Reader = bytes.NewReader(tt.data)
+			if tt.data == nil {
+				r = io.MultiReader(bytes.NewReader(valid), failingReader{io.ErrUnexpectedEOF})
+			}
+			_, err := Unpack(r, t.TempDir())
 			if !errors.Is(err, tt.want) {
 				t.Errorf("Unpack: %v, want %v", err, tt.want)
 			}
+			if errors.Is(err, ErrCutShort) && !errors.Is(err, io.ErrUnexpectedEOF) {
+				t.Errorf("Unpack: %v, want io.ErrUnexpectedEOF in the chain too", err)
+			}
 		})
+	}
+}
+
+// failingReader fails every read with its error.
+type failingReader struct{ err error }
+
+func (f failingReader) Read([]byte) (int, error) { return 0, f.err }
+
+// TestUnpackEndOfArchive: Go's tar reader takes an archive cut at an
+// entry's boundary as whole; Unpack says whether the end-of-archive marker
+// was there, and CheckEnded refuses an archive without it.
+func TestUnpackEndOfArchive(t *testing.T) {
+	// buildTar ends with the marker, two blocks of zeros, as tar.Writer
+	// writes it.
+	valid := buildTar(t, file("a", 0o644, "abc"), withXattr(file("b", 0o644, "b"), "user.x", "y"))
+	marker := len(valid) - 2*blockSize
+	zeros := buildTar(t, file("zeros", 0o644, strings.Repeat("\x00", 4096)))
+	tests := []struct {
+		name    string
+		data    []byte
+		entries int
+		want    error // CheckEnded's; nil if the archive is whole
+	}{
+		{"the marker", valid, 2, nil},
+		{"one block of zeros, as GNU tar accepts", valid[:marker+blockSize], 2, nil},
+		{"padded to a record of 10 KiB, as GNU tar writes", append(bytes.Clone(valid), make([]byte, 10240)...), 2, nil},
+		{"only the marker", make([]byte, 2*blockSize), 0, nil},
+		{"no marker", valid[:marker], 2, ErrCutShort},
+		{"no marker after contents of zeros", zeros[:blockSize+4096], 1, ErrCutShort},
+		{"cut after the first entry", valid[:2*blockSize], 1, ErrCutShort},
+		// Go's tar reader takes a stream that stops in an entry's
+		// padding as ended.
+		{"cut after a file's contents, before its padding", valid[:blockSize+3], 1, ErrCutShort},
+		{"cut in a file's padding", valid[:blockSize+100], 1, ErrCutShort},
+		// b's PAX header and its records: two blocks, as long as the
+		// marker, but not zeros.
+		{"cut after a PAX header", valid[:4*blockSize], 1, ErrCutShort},
+		{"empty", nil, 0, ErrEmpty},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stats, err := Unpack(bytes.NewReader(tt.data), t.TempDir())
+			if err != nil {
+				t.Fatalf("Unpack: %v", err)
+			}
+			if stats.Entries != tt.entries {
+				t.Errorf("%d entries, want %d", stats.Entries, tt.entries)
+			}
+			if stats.Ended != (tt.want == nil) {
+				t.Errorf("Ended = %v, want %v", stats.Ended, tt.want == nil)
+			}
+			if err := stats.CheckEnded(); !errors.Is(err, tt.want) {
+				t.Errorf("CheckEnded: %v, want %v", err, tt.want)
+			}
+		})
+	}
+	stats := Stats{Entries: 6}
+	if err := stats.CheckEnded(); err == nil || !strings.Contains(err.Error(), "stops after 6 entries, without tar's end-of-archive marker") {
+		t.Errorf("CheckEnded of an archive cut after 6 entries: %v, want one that counts them and names the marker", err)
 	}
 }
 
