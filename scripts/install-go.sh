@@ -124,10 +124,14 @@ command -v curl >/dev/null || need+=(curl)
 command -v unzip >/dev/null || need+=(unzip)
 [[ -f /etc/ssl/certs/ca-certificates.crt ]] || need+=(ca-certificates)
 if ((${#need[@]} > 0)); then
-	say "installing ${need[*]} to download Go"
+	log=$repo_root/build/deps.log
+	mkdir -p "$(dirname "$log")"
+	say "installing ${need[*]} to download Go (apt's output: build/deps.log)"
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq >/dev/null
-	apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+	if ! { apt-get update -q && apt-get install -y -q --no-install-recommends "${need[@]}"; } >>"$log" 2>&1; then
+		tail -n 20 "$log" >&2
+		die "apt-get failed (above; all of it in $log)"
+	fi
 fi
 
 # Next to $go_root, so that the final mv is a rename on one file system.
