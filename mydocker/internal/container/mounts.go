@@ -159,6 +159,12 @@ func makeReadOnly(target string) error {
 // remountTreeReadOnly remounts read-only each mount at or below target, as
 // /proc/thread-self/mountinfo lists them.
 func remountTreeReadOnly(target string) error {
+	// mountinfo names mount points without symbolic links: a root
+	// filesystem given as /link/rootfs is mounted at /real/rootfs there.
+	target, err := filepath.EvalSymlinks(target)
+	if err != nil {
+		return err
+	}
 	f, err := os.Open("/proc/thread-self/mountinfo")
 	if err != nil {
 		return err
@@ -167,6 +173,11 @@ func remountTreeReadOnly(target string) error {
 	mountPoints, err := mountPointsBelow(f, target)
 	if err != nil {
 		return err
+	}
+	// The bind just made is there, unless the paths do not match: then
+	// nothing would be made read-only, without a word.
+	if len(mountPoints) == 0 {
+		return fmt.Errorf("remount %s read-only: not in the mount table", target)
 	}
 	for _, p := range mountPoints {
 		if err := remountReadOnly(p); err != nil {

@@ -82,8 +82,18 @@ func TestMakeReadOnly(t *testing.T) {
 		"remounts":      remountTreeReadOnly,
 	} {
 		t.Run(name, func(t *testing.T) {
-			top := t.TempDir()
+			// The tree is reached through a symbolic link, as a root
+			// filesystem given by a path with a link in it is.
+			dir := t.TempDir()
+			top := filepath.Join(dir, "top")
 			sub := filepath.Join(top, "sub")
+			link := filepath.Join(dir, "link")
+			if err := os.Mkdir(top, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink("top", link); err != nil {
+				t.Fatal(err)
+			}
 			errs := make(chan error, 1)
 			// A thread of its own in a new mount namespace, so that
 			// nothing is mounted on the host; it is never unlocked, so
@@ -91,7 +101,7 @@ func TestMakeReadOnly(t *testing.T) {
 			go func() {
 				runtime.LockOSThread()
 				errs <- inNewMountNamespace(func() error {
-					return readOnlyTree(top, sub, readOnly)
+					return readOnlyTree(top, sub, link, readOnly)
 				})
 			}()
 			if err := <-errs; err != nil {
@@ -112,8 +122,9 @@ func inNewMountNamespace(f func() error) error {
 }
 
 // readOnlyTree mounts a tmpfs at top and a nosuid,nodev,noexec one at sub,
-// calls readOnly(top) and checks the flags of both.
-func readOnlyTree(top, sub string, readOnly func(string) error) error {
+// calls readOnly(link), link a symbolic link to top, and checks the flags
+// of both.
+func readOnlyTree(top, sub, link string, readOnly func(string) error) error {
 	if err := unix.Mount("tmpfs", top, "tmpfs", 0, "size=1m"); err != nil {
 		return err
 	}
@@ -124,7 +135,7 @@ func readOnlyTree(top, sub string, readOnly func(string) error) error {
 	if err := unix.Mount("tmpfs", sub, "tmpfs", noSUIDDevExec, "size=1m"); err != nil {
 		return err
 	}
-	if err := readOnly(top); err != nil {
+	if err := readOnly(link); err != nil {
 		return err
 	}
 	for path, want := range map[string]int64{top: unix.ST_RDONLY, sub: unix.ST_RDONLY | noSUIDDevExec} {
