@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/mydocker/mydocker/mydocker/internal/container"
+	"github.com/mydocker/mydocker/mydocker/internal/rootfs"
 	"github.com/mydocker/mydocker/mydocker/internal/volume"
 )
 
@@ -29,7 +30,11 @@ func (o *runOptions) mounts(root string) ([]container.Mount, error) {
 		if !filepath.IsAbs(destination) || filepath.Clean(destination) == "/" {
 			return nil, fmt.Errorf("invalid --tmpfs %q: the path in the container must be absolute (and not / itself), e.g. --tmpfs /run", arg)
 		}
-		mounts = append(mounts, container.Mount{Type: "tmpfs", Destination: filepath.Clean(destination), Options: options})
+		destination = filepath.Clean(destination)
+		if reason := hiddenBySystemMount(destination, "a tmpfs"); reason != "" {
+			return nil, fmt.Errorf("invalid --tmpfs %q: %s", arg, reason)
+		}
+		mounts = append(mounts, container.Mount{Type: "tmpfs", Destination: destination, Options: options})
 	}
 	for i, m := range mounts {
 		if m.Type != "volume" {
@@ -68,6 +73,9 @@ func parseVolume(arg string) (container.Mount, error) {
 	if m.Destination == "/" {
 		return m, fmt.Errorf("invalid volume %q: a volume cannot replace the container's root directory: mount it on a directory below /", arg)
 	}
+	if reason := hiddenBySystemMount(m.Destination, "a volume"); reason != "" {
+		return m, fmt.Errorf("invalid volume %q: %s", arg, reason)
+	}
 	switch {
 	case filepath.IsAbs(m.Source):
 		m.Type = "bind"
@@ -83,4 +91,19 @@ func parseVolume(arg string) (container.Mount, error) {
 		m.Type, m.Volume, m.Source = "volume", m.Source, ""
 	}
 	return m, nil
+}
+
+// hiddenBySystemMount says why a mount (what) at destination would never be
+// seen, or "" if it would. Every container gets its own /proc, /dev and
+// /sys, which mydocker mounts after pivot_root, and so after the volumes
+// (whose host paths can only be named before): they would cover a volume at
+// or below them. Docker mounts the volumes last, and so allows e.g.
+// -v /host:/dev/shm; mydocker refuses it rather than hide the volume
+// without a word.
+func hiddenBySystemMount(destination, what string) string {
+	over, fstype := rootfs.SystemMountOver(destination)
+	if over == "" {
+		return ""
+	}
+	return fmt.Sprintf("the container gets its own %s (%s), mounted after the volumes, which would hide %s at %s: mount it outside /proc, /dev and /sys", over, fstype, what, destination)
 }

@@ -36,6 +36,9 @@ func TestParseVolume(t *testing.T) {
 		"bad name:/data":     "invalid volume name",
 		"/a:/b:ro:extra":     "use -v /host/path",
 		"/tmp:/":             "cannot replace the container's root",
+		"/tmp:/proc":         "the container gets its own /proc (proc), mounted after the volumes, which would hide a volume at /proc",
+		"/tmp:/dev/shm/":     "its own /dev (tmpfs)",
+		"cache:/sys/x:ro":    "its own /sys (sysfs)",
 	}
 	for arg, want := range bad {
 		_, err := parseVolume(arg)

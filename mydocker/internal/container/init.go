@@ -78,7 +78,7 @@ func setup(spec *Spec) error {
 	}
 	//chapter:end
 	//chapter:6
-	if err := mountVolumes(spec.Rootfs, spec.Mounts); err != nil {
+	if err := mountVolumes(spec.Rootfs, spec.Mounts, spec.Overlay != nil); err != nil {
 		return err
 	}
 	//chapter:end

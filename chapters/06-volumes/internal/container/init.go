@@ -74,7 +74,7 @@ func setup(spec *Spec) error {
 			return err
 		}
 	}
-	if err := mountVolumes(spec.Rootfs, spec.Mounts); err != nil {
+	if err := mountVolumes(spec.Rootfs, spec.Mounts, spec.Overlay != nil); err != nil {
 		return err
 	}
 	if err := rootfs.Setup(spec.Rootfs); err != nil {

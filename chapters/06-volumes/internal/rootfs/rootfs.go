@@ -9,6 +9,7 @@ package rootfs
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -115,4 +116,17 @@ func (m systemMount) mount() error {
 		return fmt.Errorf("mount %s on %s: %w", m.fstype, m.target, err)
 	}
 	return nil
+}
+
+// SystemMountOver returns the system mount at path or above it, such as
+// /dev for /dev/shm, with its file system type; "" if there is none. The
+// system mounts are made after pivot_root, so they cover whatever was
+// mounted there before (a volume, in chapter 06).
+func SystemMountOver(path string) (target, fstype string) {
+	for _, m := range systemMounts {
+		if path == m.target || strings.HasPrefix(path, m.target+"/") {
+			return m.target, m.fstype
+		}
+	}
+	return "", ""
 }
