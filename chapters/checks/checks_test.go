@@ -235,6 +235,7 @@ func params(file string, ce chapterEnv) testscript.Params {
 			"hostile-tar": cmdHostileTar,
 			"free-port":   cmdFreePort,
 			"push-image":  cmdPushImage,
+			"race-rmi":    cmdRaceRmi(ce.bin),
 		},
 		Condition: func(cond string) (bool, error) {
 			// [chapter:N] holds when the binary under test is from chapter N or later.
