@@ -38,7 +38,8 @@ func newImportCommand(global *globalOptions) *cobra.Command {
 			}
 			// Ctrl-C or SIGTERM stops the import, which then removes what
 			// it wrote. stop makes the next one end mydocker at once, as an
-			// uncaught signal does; the next rmi removes what that leaves.
+			// uncaught signal does; the next import, pull or run removes what
+			// that leaves.
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, unix.SIGTERM)
 			defer stop()
 			context.AfterFunc(ctx, stop)

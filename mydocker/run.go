@@ -13,6 +13,7 @@ import (
 
 	"github.com/mydocker/mydocker/mydocker/internal/cgroups"
 	"github.com/mydocker/mydocker/mydocker/internal/container"
+	"github.com/mydocker/mydocker/mydocker/internal/image"
 )
 
 // maxHostname is the longest host name Linux accepts (HOST_NAME_MAX).
@@ -143,6 +144,9 @@ func runContainer(global *globalOptions, opts *runOptions, args []string) error 
 	cleaned := make(chan error, 1)
 	go func() {
 		_, err := container.RemoveAbandoned(global.root)
+		//chapter:5
+		err = errors.Join(err, image.OpenExisting(global.root).RemoveLeftovers())
+		//chapter:end
 		cleaned <- err
 	}()
 	defer func() { warnIfFails(func() error { return <-cleaned }) }()

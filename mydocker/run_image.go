@@ -28,7 +28,10 @@ func setCommand(global *globalOptions, spec *container.Spec, args []string) erro
 	if looksLikePath(args[0]) {
 		return rootfsCommand(spec, args)
 	}
-	img, err := image.OpenExisting(global.root).Lookup(args[0])
+	// Claim, and not Lookup: the image's layers stay on disk while this
+	// run lives, even if rmi removes the image meanwhile. The claim ends
+	// when mydocker run does.
+	img, err := image.OpenExisting(global.root).Claim(args[0])
 	if err != nil {
 		return err
 	}

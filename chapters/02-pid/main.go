@@ -83,7 +83,8 @@ func newRootCommand() *cobra.Command {
 	return root
 }
 
-// rootFromEnv returns $MYDOCKER_ROOT, or the default root when it is unset.
+// rootFromEnv returns $MYDOCKER_ROOT, or the default root when it is unset
+// or empty (MYDOCKER_ROOT= is taken as unset, as a shell user means it).
 func rootFromEnv() string {
 	if dir := os.Getenv("MYDOCKER_ROOT"); dir != "" {
 		return dir

@@ -12,6 +12,8 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/mydocker/mydocker/chapters/05-images/internal/rootdir"
 )
 
 // defaultRoot is where mydocker keeps its state unless --root or
@@ -72,6 +74,11 @@ func newRootCommand() *cobra.Command {
 		if global.root == "" {
 			return errors.New("the mydocker root is empty: give --root a directory (or unset MYDOCKER_ROOT)")
 		}
+		// Before any command makes or removes anything: a directory that
+		// mydocker did not make is refused (internal/rootdir says why).
+		if err := rootdir.Check(global.root); err != nil {
+			return err
+		}
 		return nil
 	}
 	root.PersistentFlags().StringVar(&global.root, "root", rootFromEnv(),
@@ -87,7 +94,8 @@ func newRootCommand() *cobra.Command {
 	return root
 }
 
-// rootFromEnv returns $MYDOCKER_ROOT, or the default root when it is unset.
+// rootFromEnv returns $MYDOCKER_ROOT, or the default root when it is unset
+// or empty (MYDOCKER_ROOT= is taken as unset, as a shell user means it).
 func rootFromEnv() string {
 	if dir := os.Getenv("MYDOCKER_ROOT"); dir != "" {
 		return dir

@@ -23,10 +23,9 @@ func newRmiCommand(global *globalOptions) *cobra.Command {
 		Args:                  requireArgs(1, "the image to remove"),
 		DisableFlagsInUseLine: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			store, err := image.Open(global.root)
-			if err != nil {
-				return err
-			}
+			// Removing from a store that does not exist finds no image,
+			// and makes no store.
+			store := image.OpenExisting(global.root)
 			for _, arg := range args {
 				if err := removeImage(global, store, arg, force); err != nil {
 					return err
@@ -41,7 +40,9 @@ func newRmiCommand(global *globalOptions) *cobra.Command {
 
 // removeImage removes one image, unless a living container uses it and
 // force is not set. With force, the layers that containers use stay on
-// disk until the next removal after they have exited.
+// disk until the next removal after they have exited. (A container that is
+// starting at this very moment is not living yet, and its image goes even
+// without force; but its layers stay, as it claimed them.)
 func removeImage(global *globalOptions, store *image.Store, arg string, force bool) error {
 	img, err := store.Lookup(arg)
 	if err != nil {
@@ -56,19 +57,13 @@ func removeImage(global *globalOptions, store *image.Store, arg string, force bo
 	if ref, err := image.ParseReference(arg); err == nil && len(img.Names) > 1 {
 		untagOnly = slices.Contains(img.Names, image.FullName(ref))
 	}
-	inUse := map[string]bool{}
 	for _, c := range living {
-		if c.Spec.Overlay == nil {
-			continue
-		}
 		if c.Spec.Image == string(img.ID) && !force && !untagOnly {
 			return fmt.Errorf("image %s is used by the running container %s: stop it first, or use rmi -f", arg, container.ShortID(c.ID))
 		}
-		for _, dir := range c.Spec.Overlay.Lower {
-			inUse[dir] = true
-		}
 	}
-	removal, err := store.Remove(arg, inUse)
+	// The layers of the containers that run stay: each run claims them.
+	removal, err := store.Remove(arg)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mydocker/mydocker/chapters/05-images/internal/cgroups"
 	"github.com/mydocker/mydocker/chapters/05-images/internal/container"
+	"github.com/mydocker/mydocker/chapters/05-images/internal/image"
 )
 
 // maxHostname is the longest host name Linux accepts (HOST_NAME_MAX).
@@ -120,6 +121,7 @@ func runContainer(global *globalOptions, opts *runOptions, args []string) error 
 	cleaned := make(chan error, 1)
 	go func() {
 		_, err := container.RemoveAbandoned(global.root)
+		err = errors.Join(err, image.OpenExisting(global.root).RemoveLeftovers())
 		cleaned <- err
 	}()
 	defer func() { warnIfFails(func() error { return <-cleaned }) }()

@@ -22,10 +22,8 @@ func newImagesCommand(global *globalOptions) *cobra.Command {
 		Args:                  cobra.NoArgs,
 		DisableFlagsInUseLine: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			store, err := image.Open(global.root)
-			if err != nil {
-				return err
-			}
+			// Listing makes nothing: a root without a store has no images.
+			store := image.OpenExisting(global.root)
 			images, err := store.List()
 			if err != nil {
 				return err

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mydocker/mydocker/chapters/06-volumes/internal/cgroups"
 	"github.com/mydocker/mydocker/chapters/06-volumes/internal/container"
+	"github.com/mydocker/mydocker/chapters/06-volumes/internal/image"
 )
 
 // maxHostname is the longest host name Linux accepts (HOST_NAME_MAX).
@@ -128,6 +129,7 @@ func runContainer(global *globalOptions, opts *runOptions, args []string) error 
 	cleaned := make(chan error, 1)
 	go func() {
 		_, err := container.RemoveAbandoned(global.root)
+		err = errors.Join(err, image.OpenExisting(global.root).RemoveLeftovers())
 		cleaned <- err
 	}()
 	defer func() { warnIfFails(func() error { return <-cleaned }) }()

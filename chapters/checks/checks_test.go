@@ -135,6 +135,7 @@ func TestChapters(t *testing.T) {
 // remove their images and volumes, and the leak check then sees any layer,
 // blob or volume that was left behind.
 var rootSkeleton = map[string]bool{
+	"file: mydocker-root":       true, // the mark of a mydocker root (chapter 05 on)
 	"file: containers":          true,
 	"file: images":              true,
 	"file: images/oci-layout":   true,
@@ -215,11 +216,26 @@ func params(file string, ce chapterEnv) testscript.Params {
 				}
 				runMydocker(ts, neg, ce.bin, args[1:], "0:0:"+args[0])
 			},
+			// as-nobody PROGRAM ARGS... runs any program as user and group
+			// 65534, as a host user without privileges.
+			"as-nobody": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) < 1 {
+					ts.Fatalf("usage: as-nobody PROGRAM [ARG...]")
+				}
+				err := ts.Exec(os.Args[0], append([]string{asMarker, "65534:65534:"}, args...)...)
+				if neg && err == nil {
+					ts.Fatalf("%s succeeded as nobody, but the check expects it to fail", args[0])
+				}
+				if !neg && err != nil {
+					ts.Fatalf("%s as nobody: %v", args[0], err)
+				}
+			},
 			"status": cmdStatus,
 			// The image checks' own (images_test.go).
 			"hostile-tar": cmdHostileTar,
 			"free-port":   cmdFreePort,
 			"push-image":  cmdPushImage,
+			"race-rmi":    cmdRaceRmi(ce.bin),
 		},
 		Condition: func(cond string) (bool, error) {
 			// [chapter:N] holds when the binary under test is from chapter N or later.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mydocker/mydocker/mydocker/internal/atomicfile"
 	"github.com/mydocker/mydocker/mydocker/internal/cgroups"
+	"github.com/mydocker/mydocker/mydocker/internal/rootdir"
 )
 
 // Container is a container as mydocker keeps it on disk: a directory
@@ -39,6 +40,11 @@ func Create(root string, spec *Spec) (_ *Container, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("mydocker root %q: %w", root, err)
 	}
+	//chapter:5
+	if err := rootdir.Make(root); err != nil {
+		return nil, err
+	}
+	//chapter:end
 	containers := filepath.Join(root, "containers")
 	if err := os.MkdirAll(containers, 0o700); err != nil {
 		return nil, fmt.Errorf("create the mydocker root: %w", err)

@@ -19,6 +19,8 @@ import (
 	"strconv"
 	"strings"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/mydocker/mydocker/mydocker/internal/archive"
 )
 
@@ -54,15 +56,19 @@ func (s *Store) Add(ctx context.Context, rawManifest []byte, src Source, names [
 }
 
 // change calls fn with the store locked, so that one command at a time
-// changes it. If fn fails, what it wrote goes again: every blob and layer
+// changes it, after removing what killed commands left. If fn fails, what it wrote goes again: every blob and layer
 // that no image in the index refers to, but the layers that were here
 // before, which an image or a running container may use.
 func (s *Store) change(fn func() error) error {
-	lock, err := s.lock()
+	lock, err := s.lock(unix.LOCK_EX)
 	if err != nil {
 		return err
 	}
 	defer lock.Close()
+	// What an import or pull that was killed left is no use to anyone;
+	// failing to remove it is no reason to stop this one, and the next
+	// command tries again.
+	_ = s.removeLeftovers()
 	before, err := s.layerDirs()
 	if err != nil {
 		return err

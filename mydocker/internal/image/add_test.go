@@ -266,7 +266,7 @@ func TestCollectGarbageRemovesCrashLeftovers(t *testing.T) {
 	kept := putImage(t, store, "kept", "docker.io/library/kept:latest")
 	putImage(t, store, "gone", "docker.io/library/gone:latest")
 	leftovers := plantLeftovers(t, root)
-	if _, err := store.Remove("gone", nil); err != nil {
+	if _, err := store.Remove("gone"); err != nil {
 		t.Fatal(err)
 	}
 	for _, path := range leftovers {
@@ -315,4 +315,157 @@ func plantLeftovers(t *testing.T, root string) []string {
 		}
 	}
 	return append(files, unpacking)
+}
+
+// TestLeftoversGoWithTheNextImport: a killed import's leftovers go with
+// the next import that succeeds too, not only with one that fails.
+func TestLeftoversGoWithTheNextImport(t *testing.T) {
+	store, root := openStore(t)
+	leftovers := plantLeftovers(t, root)
+	if _, err := store.Import(context.Background(), bytes.NewReader(testTar(t)), "test", nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range leftovers {
+		if _, err := os.Lstat(path); !os.IsNotExist(err) {
+			t.Errorf("left after an import: %s", path)
+		}
+	}
+}
+
+// TestRemoveLeftoversLeavesWhatIsInUse: run's RemoveLeftovers removes the
+// leftovers, but not while an import holds the store's lock (it may be
+// writing them), and not a leftover that another run is removing (locked).
+func TestRemoveLeftoversLeavesWhatIsInUse(t *testing.T) {
+	store, root := openStore(t)
+	leftovers := plantLeftovers(t, root)
+	lock, err := store.lock(unix.LOCK_EX)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.RemoveLeftovers(); err != nil {
+		t.Fatal(err)
+	}
+	lock.Close()
+	for _, path := range leftovers {
+		if _, err := os.Lstat(path); err != nil {
+			t.Errorf("removed while an import held the lock: %s", path)
+		}
+	}
+	unpacking := filepath.Join(root, "layers", ".unpack-123")
+	fd, err := flock(unpacking, unix.LOCK_EX)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.RemoveLeftovers(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(unpacking); err != nil {
+		t.Errorf("removed while another held its lock: %s", unpacking)
+	}
+	unix.Close(fd)
+	if err := store.RemoveLeftovers(); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range leftovers {
+		if _, err := os.Lstat(path); !os.IsNotExist(err) {
+			t.Errorf("left: %s", path)
+		}
+	}
+}
+
+// TestClaimedLayersOutliveTheImage: rmi deletes no layer that a run has
+// claimed; once the claim ends, the next rmi deletes it.
+func TestClaimedLayersOutliveTheImage(t *testing.T) {
+	store, root := openStore(t)
+	if _, err := store.Import(context.Background(), bytes.NewReader(testTar(t)), "test", []string{"docker.io/library/claimed:latest"}); err != nil {
+		t.Fatal(err)
+	}
+	img, err := store.Claim("claimed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	putImage(t, store, "other", "docker.io/library/other:latest")
+	if _, err := store.Remove("claimed"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Lookup("claimed"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Lookup after rmi: %v, want ErrNotFound", err)
+	}
+	if _, err := os.Stat(img.Layers[0]); err != nil {
+		t.Fatalf("rmi deleted a claimed layer: %v", err)
+	}
+	img.Release()
+	if _, err := store.Remove("other"); err != nil {
+		t.Fatal(err)
+	}
+	requireEmpty(t, root)
+}
+
+// TestClaimOfAMissingImageMakesNothing: run of an image in a root that
+// has no store says "no such image" and creates nothing.
+func TestClaimOfAMissingImageMakesNothing(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "root")
+	store := OpenExisting(root)
+	if _, err := store.Claim("busybox"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Claim: %v, want ErrNotFound", err)
+	}
+	if _, err := store.Remove("busybox"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Remove: %v, want ErrNotFound", err)
+	}
+	if images, err := store.List(); err != nil || len(images) != 0 {
+		t.Errorf("List: %v, %v; want no images", images, err)
+	}
+	if _, err := os.Stat(root); !os.IsNotExist(err) {
+		t.Errorf("the root was made: %v", err)
+	}
+}
+
+// TestClaimRacesRemove: runs that claim an image while another goroutine
+// removes and imports it again either find no image or get every layer,
+// whole, until they release it.
+func TestClaimRacesRemove(t *testing.T) {
+	store, _ := openStore(t)
+	tarball := testTar(t)
+	name := "docker.io/library/raced:latest"
+	importIt := func() {
+		if _, err := store.Import(context.Background(), bytes.NewReader(tarball), "test", []string{name}); err != nil {
+			t.Error(err)
+		}
+	}
+	importIt()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 50 {
+			if _, err := store.Remove("raced"); err != nil && !errors.Is(err, ErrNotFound) {
+				t.Error(err)
+			}
+			importIt()
+		}
+	}()
+	for claims := 0; ; claims++ {
+		select {
+		case <-done:
+			if claims == 0 {
+				t.Error("no claim ran")
+			}
+			return
+		default:
+		}
+		img, err := store.Claim("raced")
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The layer holds a file that testTar writes; it stays while claimed.
+		for range 3 {
+			if data, err := os.ReadFile(filepath.Join(img.Layers[0], "hello")); err != nil || len(data) == 0 {
+				t.Fatalf("a claimed layer went: %q, %v", data, err)
+			}
+			runtime.Gosched()
+		}
+		img.Release()
+	}
 }

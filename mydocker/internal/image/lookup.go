@@ -202,12 +202,73 @@ func parseEntries(lines string) ([]entry, error) {
 var ErrNotFound = errors.New("no such image")
 
 // Lookup finds an image by name (busybox, busybox:latest,
-// docker.io/library/busybox:latest) or by a prefix of its ID. index.json
-// gives every image's names and ID, so Lookup reads it, or rather its
-// cache, index.lookup (after a stat of index.json), then the manifest and
-// config of the one image found: three files, whether the store holds one
-// image or five hundred.
+// docker.io/library/busybox:latest) or by a prefix of its ID, with the
+// store's lock shared, so that it never sees an image half removed: a
+// command that removes one holds the lock exclusive. A store that does not
+// exist has no images.
 func (s *Store) Lookup(nameOrID string) (*Image, error) {
+	lock, err := s.lock(unix.LOCK_SH)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	if err == nil {
+		defer lock.Close()
+	}
+	return s.lookup(nameOrID)
+}
+
+// Claim finds an image as Lookup does, for a container that this process
+// is about to run, and claims the image's layers for it: it takes a shared
+// lock on each layer's directory. collectGarbage deletes no layer that
+// someone has locked, so the layers stay until the claim ends: when this
+// process ends, however it ends (the kernel drops an flock(2) lock with the
+// last descriptor of the file, and these are closed at exec, so the
+// container holds none), or at Release.
+//
+// Finding and claiming happen under the store's shared lock, and rmi
+// collects garbage under the exclusive one. So a run that starts while rmi
+// removes its image either claims the layers first, and then rmi leaves
+// them alone, or comes after, and finds no image (ErrNotFound). Without
+// that, run could mount a layer that rmi was deleting, and its command
+// would run on a root file system with holes in it.
+func (s *Store) Claim(nameOrID string) (*Image, error) {
+	lock, err := s.lock(unix.LOCK_SH)
+	if errors.Is(err, os.ErrNotExist) {
+		return s.lookup(nameOrID) // no store: no such image
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Close()
+	img, err := s.lookup(nameOrID)
+	if err != nil {
+		return nil, err
+	}
+	for _, layer := range img.Layers {
+		fd, err := flock(filepath.Dir(layer), unix.LOCK_SH)
+		if err != nil {
+			img.Release()
+			return nil, fmt.Errorf("image %s: a layer is missing from the store: %w", nameOrID, err)
+		}
+		img.claims = append(img.claims, fd)
+	}
+	return img, nil
+}
+
+// Release ends the claim on the image's layers before the process ends.
+func (img *Image) Release() {
+	for _, fd := range img.claims {
+		unix.Close(fd)
+	}
+	img.claims = nil
+}
+
+// lookup is Lookup, for a caller that holds the store's lock (or knows
+// there is no store). index.json gives every image's names and ID, so
+// lookup reads it, or rather its cache, index.lookup (after a stat of
+// index.json), then the manifest and config of the one image found: three
+// files, whether the store holds one image or five hundred.
+func (s *Store) lookup(nameOrID string) (*Image, error) {
 	if lines, ok := s.cachedLines(); ok {
 		entries, err := cachedEntries(lines, nameOrID)
 		if err == nil {

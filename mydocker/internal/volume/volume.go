@@ -14,6 +14,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/mydocker/mydocker/mydocker/internal/rootdir"
 )
 
 // Volume is a named volume: <root>/volumes/<name>/_data holds its files.
@@ -61,9 +63,26 @@ func Create(root, name string) (*Volume, error) {
 	if err := CheckName(name); err != nil {
 		return nil, err
 	}
-	data := filepath.Join(dir(root, name), "_data")
-	if err := os.MkdirAll(data, 0o755); err != nil {
-		return nil, fmt.Errorf("create volume %s: %w", name, err)
+	if err := rootdir.Make(root); err != nil {
+		return nil, err
+	}
+	// A container's root may write anything into a volume, a setuid-root
+	// program too: no other user of the host may reach it. The root is
+	// closed to them (rootdir.Mode), and so are volumes/ and each volume,
+	// in case someone opens the root. _data is the directory that the
+	// container sees at the mount point: it has the usual mode, for the
+	// container's users other than root.
+	for _, d := range []struct {
+		path string
+		mode os.FileMode
+	}{
+		{filepath.Join(root, "volumes"), 0o700},
+		{dir(root, name), 0o700},
+		{filepath.Join(dir(root, name), "_data"), 0o755},
+	} {
+		if err := os.Mkdir(d.path, d.mode); err != nil && !errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("create volume %s: %w", name, err)
+		}
 	}
 	return Get(root, name)
 }

@@ -56,3 +56,26 @@ func TestCheckName(t *testing.T) {
 		}
 	}
 }
+
+// TestCreateKeepsOtherUsersOut: a container may plant a setuid program in
+// a volume, so no other user of the host may reach into one: the root
+// (made by the volume's creation when it is the first thing made there),
+// volumes/ and the volume are 0700; _data, the container's view, is not.
+func TestCreateKeepsOtherUsersOut(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "root")
+	v, err := Create(root, "data")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for dir, want := range map[string]os.FileMode{
+		root: 0o700, filepath.Join(root, "volumes"): 0o700, filepath.Join(root, "volumes", "data"): 0o700, v.Mountpoint: 0o755,
+	} {
+		info, err := os.Stat(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := info.Mode().Perm(); got != want {
+			t.Errorf("%s has mode %o, want %o", dir, got, want)
+		}
+	}
+}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/mydocker/mydocker/chapters/05-images/internal/atomicfile"
 	"github.com/mydocker/mydocker/chapters/05-images/internal/cgroups"
+	"github.com/mydocker/mydocker/chapters/05-images/internal/rootdir"
 )
 
 // Container is a container as mydocker keeps it on disk: a directory
@@ -39,6 +40,9 @@ func Create(root string, spec *Spec) (_ *Container, err error) {
 	root, err = filepath.Abs(root)
 	if err != nil {
 		return nil, fmt.Errorf("mydocker root %q: %w", root, err)
+	}
+	if err := rootdir.Make(root); err != nil {
+		return nil, err
 	}
 	containers := filepath.Join(root, "containers")
 	if err := os.MkdirAll(containers, 0o700); err != nil {

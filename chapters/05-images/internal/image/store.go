@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/mydocker/mydocker/chapters/05-images/internal/atomicfile"
+	"github.com/mydocker/mydocker/chapters/05-images/internal/rootdir"
 )
 
 // refAnnotation names an image in the layout's index.json, as the OCI
@@ -50,6 +51,7 @@ type Image struct {
 	ID       Digest     // digest of the config: the image ID, as Docker shows it
 	Config   ConfigFile // command, environment, working directory, user, history
 	Layers   []string   // the unpacked layer directories, lowest first
+	claims   []int      // the locked layer directories of Claim, until Release
 }
 
 // ShortID is the first twelve hex digits of the image ID, as Docker shows it.
@@ -58,17 +60,19 @@ func (img *Image) ShortID() string { return img.ID.Hex()[:12] }
 // OpenExisting opens the store under root to find images in it, and makes
 // nothing: a store that does not exist holds no image. (run finds its
 // image while it may still be ended by a signal at any moment; it must
-// not be half way through creating the store then.)
+// not be half way through creating the store then. And a command that only
+// reads, such as images, leaves a missing root missing.)
 func OpenExisting(root string) *Store {
 	return &Store{dir: filepath.Join(root, "images"), layers: filepath.Join(root, "layers")}
 }
 
-// Open opens the store under root, creating it when it is missing.
+// Open opens the store under root, creating it (and the root, with its
+// mark) when it is missing.
 func Open(root string) (*Store, error) {
-	s := &Store{
-		dir:    filepath.Join(root, "images"),
-		layers: filepath.Join(root, "layers"),
+	if err := rootdir.Make(root); err != nil {
+		return nil, err
 	}
+	s := OpenExisting(root)
 	for _, dir := range []string{s.dir, s.layers} {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("create image store: %w", err)
@@ -86,7 +90,7 @@ func Open(root string) (*Store, error) {
 // and looks again: another mydocker may have created the store meanwhile,
 // and added an image that an empty index.json would take away.
 func (s *Store) create() error {
-	lock, err := s.lock()
+	lock, err := s.lock(unix.LOCK_EX)
 	if err != nil {
 		return err
 	}
@@ -100,18 +104,35 @@ func (s *Store) create() error {
 	return s.writeIndex(&Index{SchemaVersion: 2, MediaType: MediaTypeOCIIndex, Manifests: []Descriptor{}})
 }
 
-// lock takes the store's lock, so that one command at a time changes it.
-// It is released when the returned file is closed.
-func (s *Store) lock() (*os.File, error) {
-	f, err := os.Open(s.dir)
+// lock takes the store's lock: exclusive (unix.LOCK_EX) for a command that
+// changes the store, so that one at a time does; shared (unix.LOCK_SH) for
+// one that reads it, so that it never sees a change half made. With
+// unix.LOCK_NB it does not wait, and fails with EWOULDBLOCK. The lock is
+// released when the returned file is closed. (A missing store fails with
+// an error that wraps os.ErrNotExist.)
+func (s *Store) lock(how int) (*os.File, error) {
+	fd, err := flock(s.dir, how)
 	if err != nil {
 		return nil, fmt.Errorf("lock image store: %w", err)
 	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("lock image store: %w", err)
+	return os.NewFile(uintptr(fd), s.dir), nil
+}
+
+// flock opens path and takes an flock(2) on it, of the kind how says. The
+// lock lasts until the descriptor returned is closed, or this process ends.
+// (unix.Open rather than os.Open: run takes these locks as it starts, and
+// os.Open also offers the descriptor to Go's poller, which refuses a
+// directory, for a few system calls more.)
+func flock(path string, how int) (int, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, &os.PathError{Op: "open", Path: path, Err: err}
 	}
-	return f, nil
+	if err := unix.Flock(fd, how); err != nil {
+		unix.Close(fd)
+		return -1, &os.PathError{Op: "flock", Path: path, Err: err}
+	}
+	return fd, nil
 }
 
 func (s *Store) readIndex() (*Index, error) {
@@ -144,8 +165,17 @@ func (s *Store) writeIndex(index *Index) error {
 	return nil
 }
 
-// List returns every image of the store, newest first.
+// List returns every image of the store, newest first; none for a store
+// that does not exist.
 func (s *Store) List() ([]*Image, error) {
+	lock, err := s.lock(unix.LOCK_SH)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Close()
 	index, err := s.readIndex()
 	if err != nil {
 		return nil, err

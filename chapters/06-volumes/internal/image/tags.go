@@ -4,11 +4,14 @@
 package image
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // tag records the image in the index under each name, taking the names
@@ -89,16 +92,20 @@ type Removal struct {
 }
 
 // Remove takes a name off an image, and deletes the image when that was
-// its last name or when it is given by ID. Layers in keepLayers (the
-// layer directories that living containers use) stay on disk even when
-// no image needs them any more.
-func (s *Store) Remove(nameOrID string, keepLayers map[string]bool) (*Removal, error) {
-	lock, err := s.lock()
+// its last name or when it is given by ID. Layers that a container claims
+// (see Claim) stay on disk even when no image needs them any more; a
+// later Remove deletes them, once their containers have exited.
+func (s *Store) Remove(nameOrID string) (*Removal, error) {
+	lock, err := s.lock(unix.LOCK_EX)
+	if errors.Is(err, os.ErrNotExist) {
+		_, err := s.lookup(nameOrID) // no store: no such image (or a bad name)
+		return nil, err
+	}
 	if err != nil {
 		return nil, err
 	}
 	defer lock.Close()
-	img, err := s.Lookup(nameOrID)
+	img, err := s.lookup(nameOrID)
 	if err != nil {
 		return nil, err
 	}
@@ -124,16 +131,14 @@ func (s *Store) Remove(nameOrID string, keepLayers map[string]bool) (*Removal, e
 	if err := s.writeIndex(index); err != nil {
 		return nil, err
 	}
-	return removal, s.collectGarbage(keepLayers)
+	return removal, s.collectGarbage(nil)
 }
 
 // collectGarbage deletes the blobs and the unpacked layers that no image
-// in the index refers to, except the layer directories in keepLayers, and
-// what a crash (or a second Ctrl-C, which ends mydocker at once) left
-// half-done: temporary blobs (blobs/sha256/.tmp-*), unpackings
-// (layers/.unpack-*) and the temporary files of index.json and
-// index.lookup (images/.index.json.tmp-*). The caller holds the lock, and
-// whoever writes these files holds it too, so none of them is in use.
+// in the index refers to, except the layer directories in keepLayers and
+// those that a container claims (see Claim), and what commands that were
+// killed left (removeLeftovers). The caller holds the store's lock,
+// exclusive.
 func (s *Store) collectGarbage(keepLayers map[string]bool) error {
 	index, err := s.readIndex()
 	if err != nil {
@@ -165,7 +170,7 @@ func (s *Store) collectGarbage(keepLayers map[string]bool) error {
 	for dir := range keepLayers {
 		keepDiffIDs[filepath.Base(filepath.Dir(dir))] = true
 	}
-	if err := removeTemporary(s.dir); err != nil {
+	if err := s.removeLeftovers(); err != nil {
 		return err
 	}
 	if err := removeUnlisted(filepath.Join(s.dir, "blobs", "sha256"), keepBlobs); err != nil {
@@ -174,7 +179,9 @@ func (s *Store) collectGarbage(keepLayers map[string]bool) error {
 	return removeUnlisted(s.layers, keepDiffIDs)
 }
 
-// removeUnlisted removes every entry of dir whose name is not in keep.
+// removeUnlisted removes every entry of dir whose name is not in keep,
+// but a directory that someone holds a lock on: a layer that a container
+// claims.
 func removeUnlisted(dir string, keep map[string]bool) error {
 	entries, err := os.ReadDir(dir)
 	if err != nil && !os.IsNotExist(err) {
@@ -182,25 +189,78 @@ func removeUnlisted(dir string, keep map[string]bool) error {
 	}
 	for _, entry := range entries {
 		if keep[entry.Name()] {
-			continue // anything else, a temporary file left by a crash too, goes
+			continue
 		}
-		if err := os.RemoveAll(filepath.Join(dir, entry.Name())); err != nil {
+		if err := removeUnlocked(filepath.Join(dir, entry.Name()), entry.IsDir()); err != nil {
 			return fmt.Errorf("clean %s: %w", dir, err)
 		}
 	}
 	return nil
 }
 
-// removeTemporary removes the temporary files that atomicfile.Write
-// leaves in dir when it is killed: hidden, with ".tmp-" in their names.
-func removeTemporary(dir string) error {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return fmt.Errorf("clean %s: %w", dir, err)
+// removeUnlocked removes path, a file or (isDir) a directory and all in
+// it, unless another holds a lock on the directory. It takes the lock
+// itself, exclusive, while it removes, so that no two commands remove the
+// same directory at once.
+func removeUnlocked(path string, isDir bool) error {
+	if !isDir {
+		err := os.Remove(path)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		return err
 	}
-	for _, entry := range entries {
-		if name := entry.Name(); strings.HasPrefix(name, ".") && strings.Contains(name, ".tmp-") {
-			if err := os.Remove(filepath.Join(dir, name)); err != nil {
+	fd, err := flock(path, unix.LOCK_EX|unix.LOCK_NB)
+	if errors.Is(err, unix.EWOULDBLOCK) || errors.Is(err, os.ErrNotExist) {
+		return nil // in use, or removed by another meanwhile
+	}
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	return os.RemoveAll(path)
+}
+
+// RemoveLeftovers removes what commands that were killed left in the
+// store (see removeLeftovers), unless a command is changing the store at
+// this moment: run calls it while its container starts, and must not wait
+// for an import.
+func (s *Store) RemoveLeftovers() error {
+	lock, err := s.lock(unix.LOCK_SH | unix.LOCK_NB)
+	if errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.EWOULDBLOCK) {
+		return nil // no store; or an import or pull at work, which removes them itself
+	}
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
+	return s.removeLeftovers()
+}
+
+// removeLeftovers removes the temporary files and directories of an import
+// or pull that was killed half-way (kill -9, or a second Ctrl-C, which
+// ends mydocker at once): unpackings (layers/.unpack-*), blobs
+// (blobs/sha256/.tmp-*) and the temporary files of index.json and
+// index.lookup (images/.index.json.tmp-*). Only a command that holds the
+// store's lock exclusive writes them, and the caller holds the lock, shared
+// or exclusive: nobody is writing them now, and they are abandoned. (Two
+// runs may both hold the shared lock and remove them at once:
+// removeUnlocked keeps them from removing the same.)
+func (s *Store) removeLeftovers() error {
+	for _, dir := range []string{s.dir, filepath.Join(s.dir, "blobs", "sha256"), s.layers} {
+		entries, err := os.ReadDir(dir)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("clean %s: %w", dir, err)
+		}
+		for _, entry := range entries {
+			name := entry.Name()
+			if !strings.HasPrefix(name, ".") || !strings.Contains(name, ".tmp-") && !strings.HasPrefix(name, ".unpack-") {
+				continue
+			}
+			if err := removeUnlocked(filepath.Join(dir, name), entry.IsDir()); err != nil {
 				return fmt.Errorf("clean %s: %w", dir, err)
 			}
 		}
