@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strconv"
 
 	"golang.org/x/sys/unix"
@@ -50,10 +51,37 @@ func Init() error {
 	if err := closeInheritedFiles(); err != nil {
 		return report(sync, 125, err)
 	}
+	if err := armParentDeathSignal(sync); err != nil {
+		return report(sync, 125, err)
+	}
 	// On success exec does not return; the sync socket is close-on-exec, so
 	// the parent reads end-of-file and knows the command is running.
 	err = unix.Exec(path, spec.Args, spec.Environ())
 	return report(sync, exitCodeFor(err), fmt.Errorf("exec %q: %w", spec.Args[0], err))
+}
+
+// armParentDeathSignal makes the kernel kill the user's command if mydocker
+// run dies. Start asked for that (Pdeathsig), but the kernel keeps the
+// setting per thread, and clone gave it to init's first thread only. Init
+// is a Go program with several threads, and when exec runs on another one,
+// that thread becomes the process and the setting is gone; changing the
+// user clears it too. So it is set again here, on the thread that will
+// exec, which this goroutine keeps. A parent that died before this moment
+// sent no signal; it holds its end of the sync socket until exec closes
+// ours, so a hang-up there says that it is gone.
+func armParentDeathSignal(sync *os.File) error {
+	runtime.LockOSThread() // never unlocked: exec replaces the process
+	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0); err != nil {
+		return fmt.Errorf("set the parent-death signal: %w", err)
+	}
+	fds := []unix.PollFd{{Fd: int32(sync.Fd()), Events: unix.POLLRDHUP}}
+	if _, err := unix.Poll(fds, 0); err != nil {
+		return fmt.Errorf("check that mydocker run is alive: %w", err)
+	}
+	if fds[0].Revents&(unix.POLLHUP|unix.POLLRDHUP) != 0 {
+		return errors.New("mydocker run died before the command started")
+	}
+	return nil
 }
 
 // setup prepares the container from the inside, one step after another.
