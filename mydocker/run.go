@@ -97,6 +97,7 @@ func runContainer(global *globalOptions, opts *runOptions, args []string) error 
 		return err
 	}
 	spec.CgroupParent = opts.cgroupParent
+	spec.PidsLimit = limits.PidsLimit
 	//chapter:end
 	signals := <-signalsCaught
 	//chapter:6
@@ -155,13 +156,6 @@ func runContainer(global *globalOptions, opts *runOptions, args []string) error 
 		proc.Wait()
 		return err
 	}
-	//chapter:4
-	if err := cgroup.LimitPids(); err != nil {
-		proc.Kill()
-		proc.Wait()
-		return err
-	}
-	//chapter:end
 	code := proc.Wait()
 	//chapter:4
 	reportOOM(cgroup, code)

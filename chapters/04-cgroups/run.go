@@ -86,6 +86,7 @@ func runContainer(global *globalOptions, opts *runOptions, args []string) error 
 		return err
 	}
 	spec.CgroupParent = opts.cgroupParent
+	spec.PidsLimit = limits.PidsLimit
 	signals := <-signalsCaught
 	if opts.hostname != "" {
 		spec.Hostname = opts.hostname
@@ -129,11 +130,6 @@ func runContainer(global *globalOptions, opts *runOptions, args []string) error 
 	// The init process waits for this go-ahead, so anything that must be in
 	// place before the user's command runs is done between Start and Resume.
 	if err := proc.Resume(); err != nil {
-		proc.Wait()
-		return err
-	}
-	if err := cgroup.LimitPids(); err != nil {
-		proc.Kill()
 		proc.Wait()
 		return err
 	}

@@ -37,6 +37,11 @@ func TestParseMemory(t *testing.T) {
 		{"1m", "", 0, 0, "minimum is 6m"},
 		{"32m", "16m", 0, 0, "less than the memory limit"},
 		{"", "64m", 0, 0, "needs a memory limit"},
+		{"2097152t", "", 1 << 61, 0, ""},
+		// Twice this overflowed an int64 in the default memory+swap limit.
+		{"5000000t", "", 0, 0, "the maximum is 2097152t"},
+		{"2097153t", "", 0, 0, "the maximum is 2097152t"},
+		{"8388608t", "", 0, 0, "too large"},
 	}
 	for _, tt := range tests {
 		mem, memSwap, err := ParseMemory(tt.memory, tt.swap)
@@ -86,11 +91,17 @@ func TestParseLimitsOfCounts(t *testing.T) {
 	if _, err := ParseCPUShares(1); err == nil {
 		t.Error("cpu-shares 1 accepted")
 	}
-	if got, err := ParsePidsLimit(-1); err != nil || got != 0 {
-		t.Errorf("pids-limit -1 = %d, %v; want 0 (no limit)", got, err)
+	// As in Docker, 0 or less is no limit.
+	for in, want := range map[int64]int64{-1: 0, -5: 0, 0: 0, 1: 1, 4194304: 4194304} {
+		if got, err := ParsePidsLimit(in); err != nil || got != want {
+			t.Errorf("pids-limit %d = %d, %v; want %d", in, got, err, want)
+		}
 	}
-	if _, err := ParsePidsLimit(-2); err == nil {
-		t.Error("pids-limit -2 accepted")
+	// More than pids.max takes was refused only after the command ran.
+	for _, in := range []int64{4194305, 9223372036854775807} {
+		if _, err := ParsePidsLimit(in); err == nil || !strings.Contains(err.Error(), "at most 4194304") {
+			t.Errorf("pids-limit %d: error %v; want one that gives the largest", in, err)
+		}
 	}
 }
 

@@ -52,6 +52,11 @@ func Init() error {
 	if err := closeInheritedFiles(); err != nil {
 		return report(sync, 125, err)
 	}
+	//chapter:4
+	if err := limitPids(spec.PidsLimit); err != nil {
+		return report(sync, 125, err)
+	}
+	//chapter:end
 	// On success exec does not return; the sync socket is close-on-exec, so
 	// the parent reads end-of-file and knows the command is running.
 	err = unix.Exec(path, spec.Args, spec.Environ())
@@ -159,3 +164,22 @@ func report(sync *os.File, code int, err error) error {
 	}
 	return initErr
 }
+
+//chapter:4
+
+// limitPids writes the pids limit into the cgroup's pids.max, which the
+// parent opened as fd 5 (see cgroups.OpenPidsLimit): the limit holds from
+// the moment the command starts, and mydocker's own threads, which it
+// may not leave room for, are already made.
+func limitPids(limit int64) error {
+	if limit <= 0 {
+		return nil
+	}
+	defer unix.Close(pidsMaxFD)
+	if _, err := unix.Write(pidsMaxFD, []byte(strconv.FormatInt(limit, 10))); err != nil {
+		return fmt.Errorf("set the pids limit to %d: %w", limit, err)
+	}
+	return nil
+}
+
+//chapter:end

@@ -29,7 +29,8 @@ type Spec struct {
 	Rootfs string `json:"rootfs"` // absolute path of the root filesystem
 	//chapter:end
 	//chapter:4
-	CgroupParent string `json:"cgroupParent"` // the container's cgroup is CgroupParent/ID
+	CgroupParent string `json:"cgroupParent"`        // the container's cgroup is CgroupParent/ID
+	PidsLimit    int64  `json:"pidsLimit,omitempty"` // init writes it to pids.max before exec
 	//chapter:end
 	//chapter:5
 	Image   string   `json:"image,omitempty"`   // the ID of the image it runs, if any

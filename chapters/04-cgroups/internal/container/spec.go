@@ -26,8 +26,9 @@ type Spec struct {
 	Args         []string `json:"args"` // the command and its arguments, exactly as given
 	Env          []string `json:"env"`  // the command's environment, KEY=value
 	Hostname     string   `json:"hostname"`
-	Rootfs       string   `json:"rootfs"`       // absolute path of the root filesystem
-	CgroupParent string   `json:"cgroupParent"` // the container's cgroup is CgroupParent/ID
+	Rootfs       string   `json:"rootfs"`              // absolute path of the root filesystem
+	CgroupParent string   `json:"cgroupParent"`        // the container's cgroup is CgroupParent/ID
+	PidsLimit    int64    `json:"pidsLimit,omitempty"` // init writes it to pids.max before exec
 }
 
 // defaultPath is the PATH that a container's command gets, as Docker sets it.

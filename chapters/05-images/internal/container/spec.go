@@ -26,12 +26,13 @@ type Spec struct {
 	Args         []string `json:"args"` // the command and its arguments, exactly as given
 	Env          []string `json:"env"`  // the command's environment, KEY=value
 	Hostname     string   `json:"hostname"`
-	Rootfs       string   `json:"rootfs"`            // absolute path of the root filesystem
-	CgroupParent string   `json:"cgroupParent"`      // the container's cgroup is CgroupParent/ID
-	Image        string   `json:"image,omitempty"`   // the ID of the image it runs, if any
-	Overlay      *Overlay `json:"overlay,omitempty"` // the layers of its root filesystem, if any
-	Cwd          string   `json:"cwd,omitempty"`     // the command's working directory
-	User         string   `json:"user,omitempty"`    // user[:group] to run the command as
+	Rootfs       string   `json:"rootfs"`              // absolute path of the root filesystem
+	CgroupParent string   `json:"cgroupParent"`        // the container's cgroup is CgroupParent/ID
+	PidsLimit    int64    `json:"pidsLimit,omitempty"` // init writes it to pids.max before exec
+	Image        string   `json:"image,omitempty"`     // the ID of the image it runs, if any
+	Overlay      *Overlay `json:"overlay,omitempty"`   // the layers of its root filesystem, if any
+	Cwd          string   `json:"cwd,omitempty"`       // the command's working directory
+	User         string   `json:"user,omitempty"`      // user[:group] to run the command as
 }
 
 // defaultPath is the PATH that a container's command gets, as Docker sets it.

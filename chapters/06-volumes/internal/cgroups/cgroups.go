@@ -76,7 +76,7 @@ func New(parent, name string, limits Limits) (_ *Cgroup, err error) {
 	}
 	for _, s := range settings {
 		if s.file == "pids.max" {
-			continue // see LimitPids
+			continue // see OpenPidsLimit
 		}
 		if err := c.set(s); err != nil {
 			return nil, err
@@ -85,15 +85,31 @@ func New(parent, name string, limits Limits) (_ *Cgroup, err error) {
 	return c, nil
 }
 
-// LimitPids writes the pids limit. It is called once the user's command
-// runs: until then the container's first process is mydocker's init, a Go
-// program whose runtime threads count as pids too, and a low limit would
-// stop the runtime itself from starting a thread.
-func (c *Cgroup) LimitPids() error {
+// OpenPidsLimit opens the cgroup's pids.max for writing, for the
+// container's init to write the limit into as the very last step before it
+// execs the command (container.Init); nil when there is no limit.
+//
+// New cannot write it: the container's first process is mydocker's init, a
+// Go program whose runtime threads count as pids too, and a low limit would
+// stop the runtime itself from starting a thread. Nor can run write it
+// once the command runs: a fork bomb would have a head start. Between init's
+// write and exec the runtime starts no thread, and exec leaves one. The
+// limit may be below what the cgroup holds at the write: the kernel then
+// only refuses new processes.
+func (c *Cgroup) OpenPidsLimit() (*os.File, error) {
 	if c.limits.PidsLimit <= 0 {
-		return nil
+		return nil, nil
 	}
-	return c.set(setting{"pids", "pids.max", strconv.FormatInt(c.limits.PidsLimit, 10), false})
+	dir, ok := c.dirs["pids"]
+	if !ok {
+		return nil, errors.New("cannot set pids.max: the pids controller is not available on this host")
+	}
+	path := filepath.Join(dir, "pids.max")
+	fd, err := unix.Open(path, unix.O_WRONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("set the pids limit: %w", &os.PathError{Op: "open", Path: path, Err: err})
+	}
+	return os.NewFile(uintptr(fd), path), nil
 }
 
 // set writes one setting into the directory of its controller.
