@@ -55,7 +55,7 @@ func newRunCommand(global *globalOptions) *cobra.Command {
 	flags.StringVar(&opts.cpusetCPUs, "cpuset-cpus", "", "CPUs the container may use, e.g. 0-1,3")
 	flags.StringVar(&opts.cpusetMems, "cpuset-mems", "", "memory nodes the container may use, e.g. 0")
 	flags.Int64Var(&opts.pidsLimit, "pids-limit", 0, "most processes at once (-1 for no limit)")
-	flags.StringVar(&opts.cgroupParent, "cgroup-parent", "mydocker", "cgroup under which the container's cgroup is made")
+	flags.StringVar(&opts.cgroupParent, "cgroup-parent", cgroups.DefaultParent, "cgroup under which the container's cgroup is made (one that mydocker makes goes when empty)")
 	return cmd
 }
 

@@ -56,7 +56,7 @@ func newRunCommand(global *globalOptions) *cobra.Command {
 	flags.StringVar(&opts.cpusetCPUs, "cpuset-cpus", "", "CPUs the container may use, e.g. 0-1,3")
 	flags.StringVar(&opts.cpusetMems, "cpuset-mems", "", "memory nodes the container may use, e.g. 0")
 	flags.Int64Var(&opts.pidsLimit, "pids-limit", 0, "most processes at once (-1 for no limit)")
-	flags.StringVar(&opts.cgroupParent, "cgroup-parent", "mydocker", "cgroup under which the container's cgroup is made")
+	flags.StringVar(&opts.cgroupParent, "cgroup-parent", cgroups.DefaultParent, "cgroup under which the container's cgroup is made (one that mydocker makes goes when empty)")
 	flags.StringArrayVarP(&opts.volumes, "volume", "v", nil, "bind mount a host directory or a named volume: /host:/path[:ro] or NAME:/path")
 	flags.StringArrayVar(&opts.tmpfs, "tmpfs", nil, "mount a tmpfs at a path in the container: /path[:options]")
 	return cmd

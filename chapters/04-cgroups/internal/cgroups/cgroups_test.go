@@ -4,9 +4,13 @@
 package cgroups
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestParseSize(t *testing.T) {
@@ -202,5 +206,45 @@ func TestDirOfStripsTheMountRoot(t *testing.T) {
 		if _, err := dirOf("/sys/fs/cgroup/memory", "/docker/abc", path); err == nil {
 			t.Errorf("dirOf accepted %q outside the mount's root", path)
 		}
+	}
+}
+
+// removeMadeParents removes only the parents that mydocker made (the sticky
+// bit), only while they are empty, and never above the parent given. A
+// plain directory tree stands for the cgroup hierarchy.
+func TestRemoveMadeParents(t *testing.T) {
+	mount := t.TempDir()
+	mkdir := func(path string, mode uint32) {
+		t.Helper()
+		if err := unix.Mkdir(filepath.Join(mount, path), mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mkdir("lab", 0o755) // there before: kept
+	mkdir("lab/a", madeMode)
+	mkdir("lab/a/b", madeMode)
+	mkdir("lab/a/b/other", 0o755) // another container's cgroup
+	mkdir("lab/a/b/mine", 0o755)
+
+	// The container's own directory is gone when this runs.
+	os.Remove(filepath.Join(mount, "lab/a/b/mine"))
+	removeMadeParents(filepath.Join(mount, "lab/a/b/mine"), "lab/a/b")
+	if _, err := os.Stat(filepath.Join(mount, "lab/a/b")); err != nil {
+		t.Fatalf("a parent that holds another container's cgroup was removed: %v", err)
+	}
+	os.Remove(filepath.Join(mount, "lab/a/b/other"))
+	removeMadeParents(filepath.Join(mount, "lab/a/b/other"), "lab/a/b")
+	if _, err := os.Stat(filepath.Join(mount, "lab/a")); !os.IsNotExist(err) {
+		t.Errorf("the parents that mydocker made are still there once empty (%v)", err)
+	}
+	if _, err := os.Stat(filepath.Join(mount, "lab")); err != nil {
+		t.Errorf("the parent that was there before was removed: %v", err)
+	}
+
+	// The default parent stays, even when it has the mark.
+	mkdir(DefaultParent, madeMode)
+	removeMadeParents(filepath.Join(mount, DefaultParent, "id"), DefaultParent)
+	if _, err := os.Stat(filepath.Join(mount, DefaultParent)); err != nil {
+		t.Errorf("the default parent was removed: %v", err)
 	}
 }
