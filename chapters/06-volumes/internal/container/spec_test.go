@@ -64,6 +64,24 @@ func TestSpecKeepsEveryByte(t *testing.T) {
 	}
 }
 
+// A spec of valid UTF-8 travels as plain JSON, readable, and comes back
+// as it was.
+func TestSpecOfTextIsPlainJSON(t *testing.T) {
+	spec := NewSpec()
+	spec.Args = []string{"echo", "café", "\uFFFD", `\ufffd`}
+	var wire bytes.Buffer
+	if err := writeSpec(&wire, spec); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(wire.String(), "base64") || !strings.Contains(wire.String(), `"café"`) {
+		t.Errorf("the spec is not plain JSON: %s", wire.String())
+	}
+	got, err := readSpec(&wire)
+	if err != nil || !reflect.DeepEqual(got, spec) {
+		t.Errorf("readSpec = %+v, %v; want %+v", got, err, spec)
+	}
+}
+
 // cloneSpec returns a deep copy of spec, made by hand.
 func cloneSpec(t *testing.T, spec *Spec) *Spec {
 	t.Helper()
