@@ -61,7 +61,7 @@ func newRunCommand(global *globalOptions) *cobra.Command {
 	flags.StringVar(&opts.cpusetCPUs, "cpuset-cpus", "", "CPUs the container may use, e.g. 0-1,3")
 	flags.StringVar(&opts.cpusetMems, "cpuset-mems", "", "memory nodes the container may use, e.g. 0")
 	flags.Int64Var(&opts.pidsLimit, "pids-limit", 0, "most processes at once (-1 for no limit)")
-	flags.StringVar(&opts.cgroupParent, "cgroup-parent", "mydocker", "cgroup under which the container's cgroup is made")
+	flags.StringVar(&opts.cgroupParent, "cgroup-parent", cgroups.DefaultParent, "cgroup under which the container's cgroup is made (one that mydocker makes goes when empty)")
 	//chapter:end
 	//chapter:6
 	flags.StringArrayVarP(&opts.volumes, "volume", "v", nil, "bind mount a host directory or a named volume: /host:/path[:ro] or NAME:/path")
@@ -98,6 +98,7 @@ func runContainer(global *globalOptions, opts *runOptions, args []string) error 
 		return err
 	}
 	spec.CgroupParent = opts.cgroupParent
+	spec.PidsLimit = limits.PidsLimit
 	//chapter:end
 	signals := <-signalsCaught
 	//chapter:6
@@ -159,13 +160,6 @@ func runContainer(global *globalOptions, opts *runOptions, args []string) error 
 		proc.Wait()
 		return err
 	}
-	//chapter:4
-	if err := cgroup.LimitPids(); err != nil {
-		proc.Kill()
-		proc.Wait()
-		return err
-	}
-	//chapter:end
 	code := proc.Wait()
 	//chapter:4
 	reportOOM(cgroup, code)

@@ -55,7 +55,7 @@ func newRunCommand(global *globalOptions) *cobra.Command {
 	flags.StringVar(&opts.cpusetCPUs, "cpuset-cpus", "", "CPUs the container may use, e.g. 0-1,3")
 	flags.StringVar(&opts.cpusetMems, "cpuset-mems", "", "memory nodes the container may use, e.g. 0")
 	flags.Int64Var(&opts.pidsLimit, "pids-limit", 0, "most processes at once (-1 for no limit)")
-	flags.StringVar(&opts.cgroupParent, "cgroup-parent", "mydocker", "cgroup under which the container's cgroup is made")
+	flags.StringVar(&opts.cgroupParent, "cgroup-parent", cgroups.DefaultParent, "cgroup under which the container's cgroup is made (one that mydocker makes goes when empty)")
 	return cmd
 }
 
@@ -86,6 +86,7 @@ func runContainer(global *globalOptions, opts *runOptions, args []string) error 
 		return err
 	}
 	spec.CgroupParent = opts.cgroupParent
+	spec.PidsLimit = limits.PidsLimit
 	signals := <-signalsCaught
 	if opts.hostname != "" {
 		spec.Hostname = opts.hostname
@@ -129,11 +130,6 @@ func runContainer(global *globalOptions, opts *runOptions, args []string) error 
 	// The init process waits for this go-ahead, so anything that must be in
 	// place before the user's command runs is done between Start and Resume.
 	if err := proc.Resume(); err != nil {
-		proc.Wait()
-		return err
-	}
-	if err := cgroup.LimitPids(); err != nil {
-		proc.Kill()
 		proc.Wait()
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/mydocker/mydocker/chapters/06-volumes/internal/cgroups"
 )
@@ -43,6 +44,11 @@ func (o *runOptions) limits() (cgroups.Limits, error) {
 	}
 	if strings.Contains(o.cgroupParent, "..") || o.cgroupParent == "" {
 		return l, fmt.Errorf("invalid --cgroup-parent %q: give a path below the cgroup root, e.g. mydocker or lab/mydocker", o.cgroupParent)
+	}
+	// The container's config.json, JSON text, records the parent, and the
+	// clean-up after a killed run finds the cgroup by it: it must survive.
+	if !utf8.ValidString(o.cgroupParent) {
+		return l, fmt.Errorf("invalid --cgroup-parent %q: it is not UTF-8 text; give a name in UTF-8, e.g. lab/mydocker", o.cgroupParent)
 	}
 	return l, nil
 }

@@ -24,7 +24,7 @@ import (
 const raceScript = "echo /*; sleep 0.05; echo /bin/* | wc -w; echo /etc/*"
 
 // cmdRaceRmi races runs of an image against rmi -f and import of it, as
-// issue 14's red team did, but bounded in count and time:
+// a red-team pass on the image store did, but bounded in count and time:
 //
 //	race-rmi IMAGE TARBALL LOOPS RUNS
 //

@@ -56,6 +56,11 @@ func Init() error {
 	if err := armParentDeathSignal(sync); err != nil {
 		return report(sync, 125, err)
 	}
+	//chapter:4
+	if err := limitPids(spec.PidsLimit); err != nil {
+		return report(sync, 125, err)
+	}
+	//chapter:end
 	// On success exec does not return; the sync socket is close-on-exec, so
 	// the parent reads end-of-file and knows the command is running.
 	err = unix.Exec(path, spec.Args, spec.Environ())
@@ -134,8 +139,8 @@ func openChannels() (*Spec, *os.File, error) {
 	}
 	specPipe := os.NewFile(specFD, "spec")
 	defer specPipe.Close()
-	spec := &Spec{}
-	if err := json.NewDecoder(specPipe).Decode(spec); err != nil {
+	spec, err := readSpec(specPipe)
+	if err != nil {
 		return nil, nil, fmt.Errorf("read spec: %w", err)
 	}
 	if len(spec.Args) == 0 {
@@ -187,3 +192,22 @@ func report(sync *os.File, code int, err error) error {
 	}
 	return initErr
 }
+
+//chapter:4
+
+// limitPids writes the pids limit into the cgroup's pids.max, which the
+// parent opened as fd 5 (see cgroups.OpenPidsLimit): the limit holds from
+// the moment the command starts, and mydocker's own threads, which it
+// may not leave room for, are already made.
+func limitPids(limit int64) error {
+	if limit <= 0 {
+		return nil
+	}
+	defer unix.Close(pidsMaxFD)
+	if _, err := unix.Write(pidsMaxFD, []byte(strconv.FormatInt(limit, 10))); err != nil {
+		return fmt.Errorf("set the pids limit to %d: %w", limit, err)
+	}
+	return nil
+}
+
+//chapter:end

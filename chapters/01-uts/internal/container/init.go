@@ -102,8 +102,8 @@ func openChannels() (*Spec, *os.File, error) {
 	}
 	specPipe := os.NewFile(specFD, "spec")
 	defer specPipe.Close()
-	spec := &Spec{}
-	if err := json.NewDecoder(specPipe).Decode(spec); err != nil {
+	spec, err := readSpec(specPipe)
+	if err != nil {
 		return nil, nil, fmt.Errorf("read spec: %w", err)
 	}
 	if len(spec.Args) == 0 {

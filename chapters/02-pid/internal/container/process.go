@@ -86,7 +86,7 @@ func Start(spec *Spec, opts StartOptions) (*Process, error) {
 	// reads see end-of-file when the child is gone.
 	specRead.Close()
 	syncChild.Close()
-	if err := json.NewEncoder(specWrite).Encode(spec); err != nil {
+	if err := writeSpec(specWrite, spec); err != nil {
 		p.Kill()
 		p.Wait()
 		return nil, fmt.Errorf("send spec to container init: %w", err)

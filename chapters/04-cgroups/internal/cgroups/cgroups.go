@@ -21,6 +21,18 @@ import (
 // Root is where the host mounts its cgroup file systems.
 const Root = "/sys/fs/cgroup"
 
+// DefaultParent is the cgroup under which a container's cgroup is made
+// when run is not given --cgroup-parent. mydocker keeps it once made, as
+// Docker keeps its /docker: making it for every run would cost time.
+const DefaultParent = "mydocker"
+
+// madeMode is the mode of a parent cgroup that mydocker makes for
+// --cgroup-parent. Its sticky bit, which a cgroup has no use for otherwise,
+// says that mydocker made it: the run that removes the last container in
+// it removes it too, and never removes a parent that was there before
+// (see removeMadeParents). mkdir sets the bit with the directory, at once.
+const madeMode = 0o755 | unix.S_ISVTX
+
 // controllers are the ones a container is put under. v1 also needs
 // cpuacct, the CPU time accounting that v2 keeps in the cpu controller.
 var controllers = []string{"memory", "cpu", "cpuacct", "cpuset", "pids"}
@@ -29,6 +41,7 @@ var controllers = []string{"memory", "cpu", "cpuacct", "cpuset", "pids"}
 // directory in each controller's hierarchy.
 type Cgroup struct {
 	version int
+	parent  string            // the cgroup parent, as --cgroup-parent gave it
 	dirs    map[string]string // controller -> directory (on v2 all the same)
 	mounts  map[string]string // v1: controller -> where its hierarchy is mounted
 	roots   map[string]string // v1: controller -> the cgroup its mount point shows
@@ -56,14 +69,22 @@ func New(parent, name string, limits Limits) (_ *Cgroup, err error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Cgroup{version: version, dirs: make(map[string]string), limits: limits}
+	c := &Cgroup{version: version, parent: parent, dirs: make(map[string]string), limits: limits}
 	defer func() {
 		if err != nil {
 			c.Destroy() // whatever was made before the failure
 		}
 	}()
 	if version == 2 {
-		err = c.create2(parent, name)
+		// The parent may vanish before the cgroup is made in it, when the
+		// run of the last container in it removes it (removeMadeParents):
+		// then it is made again.
+		for attempt := 0; ; attempt++ {
+			err = c.create2(parent, name)
+			if !errors.Is(err, os.ErrNotExist) || attempt == maxAttempts {
+				break
+			}
+		}
 	} else {
 		err = c.create1(parent, name)
 	}
@@ -76,7 +97,7 @@ func New(parent, name string, limits Limits) (_ *Cgroup, err error) {
 	}
 	for _, s := range settings {
 		if s.file == "pids.max" {
-			continue // see LimitPids
+			continue // see OpenPidsLimit
 		}
 		if err := c.set(s); err != nil {
 			return nil, err
@@ -85,15 +106,31 @@ func New(parent, name string, limits Limits) (_ *Cgroup, err error) {
 	return c, nil
 }
 
-// LimitPids writes the pids limit. It is called once the user's command
-// runs: until then the container's first process is mydocker's init, a Go
-// program whose runtime threads count as pids too, and a low limit would
-// stop the runtime itself from starting a thread.
-func (c *Cgroup) LimitPids() error {
+// OpenPidsLimit opens the cgroup's pids.max for writing, for the
+// container's init to write the limit into as the very last step before it
+// execs the command (container.Init); nil when there is no limit.
+//
+// New cannot write it: the container's first process is mydocker's init, a
+// Go program whose runtime threads count as pids too, and a low limit would
+// stop the runtime itself from starting a thread. Nor can run write it
+// once the command runs: a fork bomb would have a head start. Between init's
+// write and exec the runtime starts no thread, and exec leaves one. The
+// limit may be below what the cgroup holds at the write: the kernel then
+// only refuses new processes.
+func (c *Cgroup) OpenPidsLimit() (*os.File, error) {
 	if c.limits.PidsLimit <= 0 {
-		return nil
+		return nil, nil
 	}
-	return c.set(setting{"pids", "pids.max", strconv.FormatInt(c.limits.PidsLimit, 10), false})
+	dir, ok := c.dirs["pids"]
+	if !ok {
+		return nil, errors.New("cannot set pids.max: the pids controller is not available on this host")
+	}
+	path := filepath.Join(dir, "pids.max")
+	fd, err := unix.Open(path, unix.O_WRONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("set the pids limit: %w", &os.PathError{Op: "open", Path: path, Err: err})
+	}
+	return os.NewFile(uintptr(fd), path), nil
 }
 
 // set writes one setting into the directory of its controller.
@@ -120,7 +157,7 @@ func Open(parent, name string) (*Cgroup, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Cgroup{version: version, dirs: make(map[string]string)}
+	c := &Cgroup{version: version, parent: parent, dirs: make(map[string]string)}
 	mounts := map[string]string{"": Root}
 	if version == 1 {
 		if mounts, err = v1Mounts(); err != nil {
@@ -163,15 +200,23 @@ func (c *Cgroup) create1(parent, name string) error {
 			c.dirs[controller] = other // co-mounted, as in cpu,cpuacct
 			continue
 		}
-		if controller == "cpuset" {
-			if err := makeCpusetParents(mount, parent); err != nil {
+		// The parent may vanish between the two steps, when the run of
+		// the last container in it removes it (removeMadeParents): then
+		// it is made again.
+		for attempt := 0; ; attempt++ {
+			err := makeParents(mount, parent, controller == "cpuset")
+			if err == nil {
+				if err = os.Mkdir(dir, 0o755); err != nil {
+					err = fmt.Errorf("create cgroup: %w", err)
+				}
+			}
+			if errors.Is(err, os.ErrNotExist) && attempt < maxAttempts {
+				continue
+			}
+			if err != nil {
 				return err
 			}
-		} else if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-			return fmt.Errorf("create cgroup parent: %w", err)
-		}
-		if err := os.Mkdir(dir, 0o755); err != nil {
-			return fmt.Errorf("create cgroup: %w", err)
+			break
 		}
 		c.dirs[controller] = dir
 		if controller == "cpuset" {
@@ -193,13 +238,21 @@ func (c *Cgroup) dirFor(dir string) (string, bool) {
 	return "", false
 }
 
-// makeCpusetParents creates the v1 cpuset parents one level at a time: a
-// new cpuset cgroup has no CPUs and no memory nodes, so each level copies
-// its parent's before anything can go below it. A level made here also
-// gets cgroup.clone_children, with which the kernel itself gives each new
-// child its parent's CPUs and nodes: a container's start then need not
-// copy them (two reads and two writes, about 0.1 ms).
-func makeCpusetParents(mount, parent string) error {
+// maxAttempts is how often a cgroup is made again when its parent vanished
+// meanwhile: each time, another run removed it as empty, which it is no
+// longer once this run's cgroup is in it.
+const maxAttempts = 10
+
+// makeParents creates the parent cgroups under a v1 hierarchy's mount, one
+// level at a time, as parentMode says.
+//
+// cpuset is special: a new v1 cpuset cgroup has no CPUs and no memory
+// nodes, so each level copies its parent's before anything can go below
+// it. A level made here also gets cgroup.clone_children, with which the
+// kernel itself gives each new child its parent's CPUs and nodes: a
+// container's start then need not copy them (two reads and two writes,
+// about 0.1 ms).
+func makeParents(mount, parent string, cpuset bool) error {
 	dir := mount
 	for _, part := range strings.Split(filepath.Clean(parent), "/") {
 		if part == "" || part == "." {
@@ -207,9 +260,12 @@ func makeCpusetParents(mount, parent string) error {
 		}
 		up := dir
 		dir = filepath.Join(dir, part)
-		err := os.Mkdir(dir, 0o755)
-		if err != nil && !errors.Is(err, os.ErrExist) {
-			return fmt.Errorf("create cgroup parent: %w", err)
+		err := unix.Mkdir(dir, parentMode(parent))
+		if err != nil && !errors.Is(err, unix.EEXIST) {
+			return fmt.Errorf("create cgroup parent: %w", &os.PathError{Op: "mkdir", Path: dir, Err: err})
+		}
+		if !cpuset {
+			continue
 		}
 		made := err == nil
 		for _, file := range []string{"cpuset.cpus", "cpuset.mems"} {
@@ -224,6 +280,37 @@ func makeCpusetParents(mount, parent string) error {
 		}
 	}
 	return nil
+}
+
+// parentMode is the mode of the levels of parent that mydocker makes:
+// marked as its own (madeMode), unless parent is the default one, kept.
+func parentMode(parent string) uint32 {
+	if filepath.Clean(parent) == DefaultParent {
+		return 0o755
+	}
+	return madeMode
+}
+
+// removeMadeParents removes, from the directory of the container's cgroup
+// up, each parent that mydocker made (see madeMode) and that is empty now,
+// and stops at the first that is not. A parent that holds another
+// container's cgroup cannot be removed (EBUSY): that container's run will
+// remove it. And a run that is about to make its cgroup in the parent
+// removed here makes the parent again (see create1).
+func removeMadeParents(dir, parent string) {
+	if filepath.Clean(parent) == DefaultParent {
+		return
+	}
+	for range strings.Count(filepath.Clean("/"+parent), "/") {
+		dir = filepath.Dir(dir)
+		var stat unix.Stat_t
+		if unix.Stat(dir, &stat) != nil || stat.Mode&unix.S_ISVTX == 0 {
+			return
+		}
+		if unix.Rmdir(dir) != nil {
+			return
+		}
+	}
 }
 
 // initCpuset gives a new v1 cpuset cgroup its CPUs and memory nodes: the
@@ -273,8 +360,8 @@ func (c *Cgroup) create2(parent, name string) error {
 			if err := os.Mkdir(dir, 0o755); err != nil {
 				return fmt.Errorf("create cgroup: %w", err)
 			}
-		} else if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
-			return fmt.Errorf("create cgroup parent: %w", err)
+		} else if err := unix.Mkdir(dir, parentMode(parent)); err != nil && !errors.Is(err, unix.EEXIST) {
+			return fmt.Errorf("create cgroup parent: %w", &os.PathError{Op: "mkdir", Path: dir, Err: err})
 		}
 	}
 	available, err := os.ReadFile(filepath.Join(dir, "cgroup.controllers"))
@@ -394,6 +481,7 @@ func (c *Cgroup) Destroy() error {
 			// Usually the cgroup is empty by now, and rmdir is all it takes.
 			err := unix.Rmdir(dir)
 			if err == nil || errors.Is(err, unix.ENOENT) {
+				removeMadeParents(dir, c.parent)
 				break
 			}
 			killAll(dir)

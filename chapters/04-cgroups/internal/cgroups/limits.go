@@ -34,6 +34,16 @@ const cpuPeriod = 100000
 // to start a process (Docker has the same floor).
 const minMemory = 6 << 20
 
+// maxMemory is the largest memory limit accepted, 2 EiB: far beyond any
+// machine, and small enough that the default memory+swap limit, twice the
+// memory limit, still fits in an int64 (5000000t did not, and reached the
+// kernel as a negative number).
+const maxMemory = 1 << 61
+
+// maxPids is the largest pids limit that the kernel takes (PID_MAX_LIMIT,
+// 4Mi processes on 64-bit machines); pids.max refuses more.
+const maxPids = 4 << 20
+
 // sizeUnits are the units of a size and their powers of two.
 var sizeUnits = map[string]uint{"": 0, "b": 0, "k": 10, "m": 20, "g": 30, "t": 40}
 
@@ -72,6 +82,9 @@ func ParseMemory(memory, swap string) (mem, memSwap int64, err error) {
 		}
 		if mem < minMemory {
 			return 0, 0, fmt.Errorf("invalid memory limit %q: the minimum is 6m", memory)
+		}
+		if mem > maxMemory {
+			return 0, 0, fmt.Errorf("invalid memory limit %q: the maximum is %dt (2 EiB); for no limit, leave -m out", memory, maxMemory>>40)
 		}
 	}
 	switch swap {
@@ -118,15 +131,13 @@ func ParseCPUShares(shares int64) (int64, error) {
 	return shares, nil
 }
 
-// ParsePidsLimit checks --pids-limit: a positive number, or 0 or -1 for none.
+// ParsePidsLimit checks --pids-limit: a positive number up to maxPids, or
+// 0 or less for none, as in Docker.
 func ParsePidsLimit(limit int64) (int64, error) {
-	if limit < -1 {
-		return 0, fmt.Errorf("invalid --pids-limit %d: use a positive number, or -1 for no limit", limit)
+	if limit > maxPids {
+		return 0, fmt.Errorf("invalid --pids-limit %d: the kernel counts at most %d processes; give a number up to that, or -1 for no limit", limit, maxPids)
 	}
-	if limit == -1 {
-		return 0, nil
-	}
-	return limit, nil
+	return max(limit, 0), nil
 }
 
 // ParseCPUSet checks a list such as "0-2,5" (for --cpuset-cpus or

@@ -4,9 +4,13 @@
 package cgroups
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestParseSize(t *testing.T) {
@@ -38,6 +42,11 @@ func TestParseMemory(t *testing.T) {
 		{"1m", "", 0, 0, "minimum is 6m"},
 		{"32m", "16m", 0, 0, "less than the memory limit"},
 		{"", "64m", 0, 0, "needs a memory limit"},
+		{"2097152t", "", 1 << 61, 0, ""},
+		// Twice this overflowed an int64 in the default memory+swap limit.
+		{"5000000t", "", 0, 0, "the maximum is 2097152t"},
+		{"2097153t", "", 0, 0, "the maximum is 2097152t"},
+		{"8388608t", "", 0, 0, "too large"},
 	}
 	for _, tt := range tests {
 		mem, memSwap, err := ParseMemory(tt.memory, tt.swap)
@@ -87,11 +96,17 @@ func TestParseLimitsOfCounts(t *testing.T) {
 	if _, err := ParseCPUShares(1); err == nil {
 		t.Error("cpu-shares 1 accepted")
 	}
-	if got, err := ParsePidsLimit(-1); err != nil || got != 0 {
-		t.Errorf("pids-limit -1 = %d, %v; want 0 (no limit)", got, err)
+	// As in Docker, 0 or less is no limit.
+	for in, want := range map[int64]int64{-1: 0, -5: 0, 0: 0, 1: 1, 4194304: 4194304} {
+		if got, err := ParsePidsLimit(in); err != nil || got != want {
+			t.Errorf("pids-limit %d = %d, %v; want %d", in, got, err, want)
+		}
 	}
-	if _, err := ParsePidsLimit(-2); err == nil {
-		t.Error("pids-limit -2 accepted")
+	// More than pids.max takes was refused only after the command ran.
+	for _, in := range []int64{4194305, 9223372036854775807} {
+		if _, err := ParsePidsLimit(in); err == nil || !strings.Contains(err.Error(), "at most 4194304") {
+			t.Errorf("pids-limit %d: error %v; want one that gives the largest", in, err)
+		}
 	}
 }
 
@@ -191,5 +206,45 @@ func TestDirOfStripsTheMountRoot(t *testing.T) {
 		if _, err := dirOf("/sys/fs/cgroup/memory", "/docker/abc", path); err == nil {
 			t.Errorf("dirOf accepted %q outside the mount's root", path)
 		}
+	}
+}
+
+// removeMadeParents removes only the parents that mydocker made (the sticky
+// bit), only while they are empty, and never above the parent given. A
+// plain directory tree stands for the cgroup hierarchy.
+func TestRemoveMadeParents(t *testing.T) {
+	mount := t.TempDir()
+	mkdir := func(path string, mode uint32) {
+		t.Helper()
+		if err := unix.Mkdir(filepath.Join(mount, path), mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mkdir("lab", 0o755) // there before: kept
+	mkdir("lab/a", madeMode)
+	mkdir("lab/a/b", madeMode)
+	mkdir("lab/a/b/other", 0o755) // another container's cgroup
+	mkdir("lab/a/b/mine", 0o755)
+
+	// The container's own directory is gone when this runs.
+	os.Remove(filepath.Join(mount, "lab/a/b/mine"))
+	removeMadeParents(filepath.Join(mount, "lab/a/b/mine"), "lab/a/b")
+	if _, err := os.Stat(filepath.Join(mount, "lab/a/b")); err != nil {
+		t.Fatalf("a parent that holds another container's cgroup was removed: %v", err)
+	}
+	os.Remove(filepath.Join(mount, "lab/a/b/other"))
+	removeMadeParents(filepath.Join(mount, "lab/a/b/other"), "lab/a/b")
+	if _, err := os.Stat(filepath.Join(mount, "lab/a")); !os.IsNotExist(err) {
+		t.Errorf("the parents that mydocker made are still there once empty (%v)", err)
+	}
+	if _, err := os.Stat(filepath.Join(mount, "lab")); err != nil {
+		t.Errorf("the parent that was there before was removed: %v", err)
+	}
+
+	// The default parent stays, even when it has the mark.
+	mkdir(DefaultParent, madeMode)
+	removeMadeParents(filepath.Join(mount, DefaultParent, "id"), DefaultParent)
+	if _, err := os.Stat(filepath.Join(mount, DefaultParent)); err != nil {
+		t.Errorf("the default parent was removed: %v", err)
 	}
 }

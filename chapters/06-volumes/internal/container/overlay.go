@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/mydocker/mydocker/chapters/06-volumes/internal/overlay"
 )
 
 // Overlay is a root filesystem made of an image's layers and a writable
@@ -25,6 +27,9 @@ func (c *Container) makeOverlayDirs() error {
 	o := c.Spec.Overlay
 	o.Upper = filepath.Join(c.Dir, "upper")
 	o.Work = filepath.Join(c.Dir, "work")
+	if err := checkOverlayOptions(o, filepath.Dir(filepath.Dir(c.Dir))); err != nil {
+		return err
+	}
 	// Every container is removed when its run ends, and its upper with it.
 	// (Containers that outlive their run, in chapter 07, will not be volatile.)
 	o.Volatile = true
@@ -35,6 +40,24 @@ func (c *Container) makeOverlayDirs() error {
 		}
 	}
 	return nil
+}
+
+// checkOverlayOptions fails when the overlay's options would be longer than
+// the kernel takes, before any of it is made, and says why: every path in
+// them, the image's layers and the container's upper and work directories,
+// starts with the mydocker root, so a long root is repeated in each.
+func checkOverlayOptions(o *Overlay, root string) error {
+	length := len(overlay.Options(o.Lower, o.Upper, o.Work))
+	if length <= overlay.MaxOptions() {
+		return nil
+	}
+	paths := len(o.Lower) + 2
+	rootLength := len(overlay.Options([]string{root}, "", "")) - len("lowerdir=,upperdir=,workdir=")
+	longest := rootLength - (length-overlay.MaxOptions()+paths-1)/paths
+	if longest < len("/r") {
+		return fmt.Errorf("the image has %d layers, too many for the overlay mount options: the kernel takes %d bytes, and each layer's path takes about %d; use an image with fewer layers", len(o.Lower), overlay.MaxOptions(), length/paths)
+	}
+	return fmt.Errorf("the mydocker root %q is too long for this image's overlay: its path (%d bytes) is in the mount options once for each of the image's %d layers and twice more, %d bytes in all, and the kernel takes %d; give --root a path of at most %d bytes", root, rootLength, len(o.Lower), length, overlay.MaxOptions(), longest)
 }
 
 // MergeEnv returns base with the variables of overrides added, replacing

@@ -20,8 +20,9 @@ import (
 // The init process finds its two channels to the parent at fixed file
 // descriptors, right after stdin, stdout and stderr.
 const (
-	specFD = 3 // a pipe: the parent writes the spec as JSON, then closes it
-	syncFD = 4 // a socket: the parent says "go"; the child reports a failure, or exec closes it
+	specFD    = 3 // a pipe: the parent writes the spec as JSON, then closes it
+	syncFD    = 4 // a socket: the parent says "go"; the child reports a failure, or exec closes it
+	pidsMaxFD = 5 // the cgroup's pids.max, open for writing, when there is a pids limit
 )
 
 // goAhead is the byte the parent sends when the child may go on.
@@ -73,7 +74,16 @@ func Start(spec *Spec, opts StartOptions) (*Process, error) {
 	cmd := exec.Command("/proc/self/exe", InitArg)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = opts.Stdin, opts.Stdout, opts.Stderr
 	cmd.ExtraFiles = []*os.File{specRead, syncChild} // become fds 3 and 4
-	cmd.Env = []string{}                             // init needs nothing from mydocker's environment
+	if spec.PidsLimit > 0 {
+		pidsMax, err := opts.Cgroup.OpenPidsLimit()
+		if err != nil {
+			syncParent.Close()
+			return nil, err
+		}
+		defer pidsMax.Close()
+		cmd.ExtraFiles = append(cmd.ExtraFiles, pidsMax) // becomes fd 5
+	}
+	cmd.Env = []string{} // init needs nothing from mydocker's environment
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		Cloneflags: cloneFlags(),
 		// If mydocker run dies, the kernel kills the container's init.
@@ -93,7 +103,7 @@ func Start(spec *Spec, opts StartOptions) (*Process, error) {
 	// reads see end-of-file when the child is gone.
 	specRead.Close()
 	syncChild.Close()
-	if err := json.NewEncoder(specWrite).Encode(spec); err != nil {
+	if err := writeSpec(specWrite, spec); err != nil {
 		p.Kill()
 		p.Wait()
 		return nil, fmt.Errorf("send spec to container init: %w", err)

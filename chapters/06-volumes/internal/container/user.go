@@ -6,6 +6,7 @@ package container
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -253,12 +254,12 @@ func memberOf(path, name string) ([]int, error) {
 // without an ID (fewer than three fields) are left out, and a missing file
 // has no lines.
 func readEntries(path string) ([][]string, error) {
-	data, err := os.ReadFile(path)
+	data, err := readImageFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read the container's %s: %w", path, err)
+		return nil, err
 	}
 	var lines [][]string
 	for line := range strings.Lines(string(data)) {
@@ -272,4 +273,68 @@ func readEntries(path string) ([][]string, error) {
 		lines = append(lines, fields)
 	}
 	return lines, nil
+}
+
+// maxEntriesSize is the largest passwd or group file that is read. Real
+// ones are a few kilobytes; a bigger one is an image's mistake or attack.
+const maxEntriesSize = 4 << 20
+
+// readImageFile reads a small regular file of the image. It runs after
+// pivot_root, so every path, also a symbolic link's target, resolves
+// inside the container. The image decides what the file is, and it could
+// make /etc/passwd a FIFO (reading it would wait forever) or a link to
+// /dev/zero (it never ends): so the file is opened with O_PATH, which
+// opens nothing but the name, and only a regular file is then opened for
+// reading, through /proc/self/fd, the very inode that was checked.
+func readImageFile(path string) ([]byte, error) {
+	fd, err := unix.Open(path, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("read the container's %s: %w", path, &fs.PathError{Op: "open", Path: path, Err: err})
+	}
+	defer unix.Close(fd)
+	var stat unix.Stat_t
+	if err := unix.Fstat(fd, &stat); err != nil {
+		return nil, fmt.Errorf("read the container's %s: %w", path, &fs.PathError{Op: "stat", Path: path, Err: err})
+	}
+	if stat.Mode&unix.S_IFMT != unix.S_IFREG {
+		return nil, fmt.Errorf("the container's %s is %s, not a regular file: mydocker reads users and groups only from a regular file; fix the image", path, fileKind(stat.Mode))
+	}
+	tooBig := func() error {
+		return fmt.Errorf("the container's %s is larger than %d MiB, more than mydocker reads: fix the image", path, maxEntriesSize>>20)
+	}
+	if stat.Size > maxEntriesSize {
+		return nil, tooBig()
+	}
+	f, err := os.Open("/proc/self/fd/" + strconv.Itoa(fd))
+	if err != nil {
+		return nil, fmt.Errorf("read the container's %s: %w", path, err)
+	}
+	defer f.Close()
+	// The size was checked, but a file can grow: read one byte more than
+	// the limit, to know.
+	data, err := io.ReadAll(io.LimitReader(f, maxEntriesSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read the container's %s: %w", path, err)
+	}
+	if len(data) > maxEntriesSize {
+		return nil, tooBig()
+	}
+	return data, nil
+}
+
+// fileKind names the type of file that mode says.
+func fileKind(mode uint32) string {
+	switch mode & unix.S_IFMT {
+	case unix.S_IFDIR:
+		return "a directory"
+	case unix.S_IFIFO:
+		return "a FIFO"
+	case unix.S_IFCHR:
+		return "a character device"
+	case unix.S_IFBLK:
+		return "a block device"
+	case unix.S_IFSOCK:
+		return "a socket"
+	}
+	return "of an unknown type"
 }

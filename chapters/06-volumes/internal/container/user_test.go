@@ -10,6 +10,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // writeEtc writes passwd and group into a new directory and returns it.
@@ -130,6 +133,53 @@ func TestWithHome(t *testing.T) {
 	for _, tt := range tests {
 		if got := withHome(slices.Clone(tt.env), "/home/app"); !slices.Equal(got, tt.want) {
 			t.Errorf("withHome(%q) = %q, want %q", tt.env, got, tt.want)
+		}
+	}
+}
+
+// The image decides what /etc/passwd is. A FIFO would block the start
+// forever, /dev/zero would never end: only a regular file of a sane size is
+// read, and the error names the file.
+func TestLookupUserReadsOnlyRegularFiles(t *testing.T) {
+	tests := map[string]struct {
+		make func(path string) error
+		want string // in the error; "" for success
+	}{
+		"fifo":      {func(p string) error { return unix.Mkfifo(p, 0o644) }, "passwd is a FIFO, not a regular file"},
+		"dev zero":  {func(p string) error { return os.Symlink("/dev/zero", p) }, "passwd is a character device, not a regular file"},
+		"directory": {func(p string) error { return os.Mkdir(p, 0o755) }, "passwd is a directory, not a regular file"},
+		"too large": {func(p string) error { return os.WriteFile(p, make([]byte, maxEntriesSize+1), 0o644) }, "passwd is larger than 4 MiB"},
+		"at the limit": {func(p string) error {
+			return os.WriteFile(p, []byte("root:x:0:0::/root:/bin/sh\n"+strings.Repeat("#", maxEntriesSize-26)), 0o644)
+		}, ""},
+		"link to a file": {func(p string) error {
+			if err := os.WriteFile(p+".real", []byte("root:x:0:0::/root:/bin/sh\n"), 0o644); err != nil {
+				return err
+			}
+			return os.Symlink("passwd.real", p)
+		}, ""},
+	}
+	for name, tt := range tests {
+		etc := t.TempDir()
+		if err := tt.make(filepath.Join(etc, "passwd")); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() {
+			_, err := lookupUser(etc, "root")
+			done <- err
+		}()
+		var err error
+		select {
+		case err = <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: lookupUser still reads after 10 s", name)
+		}
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%s: %v", name, err)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), filepath.Join(etc, "passwd"))):
+			t.Errorf("%s: error %v; want one that names the file and says %q", name, err, tt.want)
 		}
 	}
 }

@@ -45,7 +45,7 @@ func TestCheck(t *testing.T) {
 		{"a store of chapter 06", []string{"containers/" + hex64 + "/", "images/oci-layout", "images/index.json",
 			"images/index.lookup", "images/blobs/sha256/" + hex64, "images/blobs/sha256/.tmp-1", "layers/" + hex64 + "/fs/",
 			"layers/.unpack-2/", "volumes/data/_data/etc/passwd"}, ""},
-		{"issue 14's directory", []string{"layers/.git/", "layers/mydata/", "images/blobs/sha256/"}, "layers/.git"},
+		{"a user's directory that looks like a store", []string{"layers/.git/", "layers/mydata/", "images/blobs/sha256/"}, "layers/.git"},
 		{"a file of the user's", []string{"containers/", "notes.txt"}, "notes.txt"},
 		{"a file in layers", []string{"layers/notes.txt"}, "layers/notes.txt"},
 		{"a file beside a volume's data", []string{"volumes/data/_data/", "volumes/data/secret"}, "volumes/data/secret"},
