@@ -103,18 +103,37 @@ func (s *Store) create() error {
 	return s.writeIndex(&Index{SchemaVersion: 2, MediaType: MediaTypeOCIIndex, Manifests: []Descriptor{}})
 }
 
-// lock takes the store's lock: exclusive (unix.LOCK_EX) for a command that
-// changes the store, so that one at a time does; shared (unix.LOCK_SH) for
-// one that reads it, so that it never sees a change half made. With
-// unix.LOCK_NB it does not wait, and fails with EWOULDBLOCK. The lock is
-// released when the returned file is closed. (A missing store fails with
-// an error that wraps os.ErrNotExist.)
+// The store has two locks, each an flock(2) on one of its directories:
+//
+//   - lock, on images/, guards the index: shared (unix.LOCK_SH) for a
+//     command that reads it, so that it never sees a change half made;
+//     exclusive (unix.LOCK_EX) for the moment a command changes the index
+//     or deletes what it no longer lists.
+//   - lockWriters, on layers/, makes commands that change the store take
+//     turns: an import or a pull holds it exclusive from start to end.
+//
+// So a pull that downloads for a minute holds images/ only for the moment
+// it adds its image to the index, and run and images never wait for it.
+// A command that takes both takes lockWriters first.
+//
+// With unix.LOCK_NB neither waits; both then fail with EWOULDBLOCK. A lock
+// is released when the returned file is closed. (A missing store fails
+// with an error that wraps os.ErrNotExist.)
 func (s *Store) lock(how int) (*os.File, error) {
 	fd, err := flock(s.dir, how)
 	if err != nil {
 		return nil, fmt.Errorf("lock image store: %w", err)
 	}
 	return os.NewFile(uintptr(fd), s.dir), nil
+}
+
+// lockWriters takes the writers' lock (see lock).
+func (s *Store) lockWriters(how int) (*os.File, error) {
+	fd, err := flock(s.layers, how)
+	if err != nil {
+		return nil, fmt.Errorf("lock image store: %w", err)
+	}
+	return os.NewFile(uintptr(fd), s.layers), nil
 }
 
 // flock opens path and takes an flock(2) on it, of the kind how says. The

@@ -56,12 +56,14 @@ func (s *Store) Add(ctx context.Context, rawManifest []byte, src Source, names [
 	return added, err
 }
 
-// change calls fn with the store locked, so that one command at a time
-// changes it, after removing what killed commands left. If fn fails, what it wrote goes again: every blob and layer
-// that no image in the index refers to, but the layers that were here
-// before, which an image or a running container may use.
+// change calls fn with the writers' lock held, so that one command at a
+// time changes the store, after removing what killed commands left. If fn
+// fails, what it wrote goes again: every blob and layer that no image in
+// the index refers to, but the layers that were here before, which an
+// image or a running container may use. fn takes the index's lock only
+// for the moment it adds its image (see lock).
 func (s *Store) change(fn func() error) error {
-	lock, err := s.lock(unix.LOCK_EX)
+	lock, err := s.lockWriters(unix.LOCK_EX)
 	if err != nil {
 		return err
 	}
@@ -124,6 +126,11 @@ func (s *Store) add(ctx context.Context, rawManifest []byte, src Source, names [
 		return nil, err
 	}
 	// An OCI manifest may leave its media type out; Docker's may not.
+	lock, err := s.lock(unix.LOCK_EX)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Close()
 	if err := s.tag(manifestDigest, cmp.Or(manifest.MediaType, MediaTypeOCIManifest), manifest.Config.Digest, names); err != nil {
 		return nil, err
 	}

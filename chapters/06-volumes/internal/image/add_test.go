@@ -334,12 +334,12 @@ func TestLeftoversGoWithTheNextImport(t *testing.T) {
 }
 
 // TestRemoveLeftoversLeavesWhatIsInUse: run's RemoveLeftovers removes the
-// leftovers, but not while an import holds the store's lock (it may be
+// leftovers, but not while an import holds the writers' lock (it may be
 // writing them), and not a leftover that another run is removing (locked).
 func TestRemoveLeftoversLeavesWhatIsInUse(t *testing.T) {
 	store, root := openStore(t)
 	leftovers := plantLeftovers(t, root)
-	lock, err := store.lock(unix.LOCK_EX)
+	lock, err := store.lockWriters(unix.LOCK_EX)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -468,5 +468,65 @@ func TestClaimRacesRemove(t *testing.T) {
 			runtime.Gosched()
 		}
 		img.Release()
+	}
+}
+
+// TestReadersDoNotWaitForAnImport: while an import reads its tarball (here
+// from a pipe that stays silent), run can still find and claim an image,
+// images can list them, and rmi waits for its turn.
+func TestReadersDoNotWaitForAnImport(t *testing.T) {
+	store, _ := openStore(t)
+	if _, err := store.Import(context.Background(), bytes.NewReader(testTar(t)), "test", []string{"docker.io/library/first:latest"}); err != nil {
+		t.Fatal(err)
+	}
+	tarball, feed := io.Pipe()
+	// However the test ends, the import then ends too.
+	t.Cleanup(func() { feed.CloseWithError(errors.New("the test is over")) })
+	imported := make(chan error, 1)
+	go func() {
+		_, err := store.Import(context.Background(), tarball, "test", []string{"docker.io/library/second:latest"})
+		imported <- err
+	}()
+	// The import holds the writers' lock once its leftovers are gone; wait
+	// for that, at most a few seconds.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		lock, err := store.lockWriters(unix.LOCK_SH | unix.LOCK_NB)
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		lock.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("the import never took the writers' lock")
+		}
+	}
+	done := make(chan error, 1)
+	go func() {
+		img, err := store.Claim("first")
+		if err == nil {
+			img.Release()
+			_, err = store.List()
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Claim or List waited for an import that was still reading its tarball")
+	}
+	if _, err := feed.Write(testTar(t)); err != nil {
+		t.Fatal(err)
+	}
+	feed.Close()
+	if err := <-imported; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Lookup("second"); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -96,11 +96,16 @@ type Removal struct {
 // (see Claim) stay on disk even when no image needs them any more; a
 // later Remove deletes them, once their containers have exited.
 func (s *Store) Remove(nameOrID string) (*Removal, error) {
-	lock, err := s.lock(unix.LOCK_EX)
+	writers, err := s.lockWriters(unix.LOCK_EX)
 	if errors.Is(err, os.ErrNotExist) {
 		_, err := s.lookup(nameOrID) // no store: no such image (or a bad name)
 		return nil, err
 	}
+	if err != nil {
+		return nil, err
+	}
+	defer writers.Close()
+	lock, err := s.lock(unix.LOCK_EX)
 	if err != nil {
 		return nil, err
 	}
@@ -137,8 +142,10 @@ func (s *Store) Remove(nameOrID string) (*Removal, error) {
 // collectGarbage deletes the blobs and the unpacked layers that no image
 // in the index refers to, except the layer directories in keepLayers and
 // those that a container claims (see Claim), and what commands that were
-// killed left (removeLeftovers). The caller holds the store's lock,
-// exclusive.
+// killed left (removeLeftovers). The caller holds the writers' lock. What
+// the index lists stays, so a run that claims an image meanwhile loses
+// nothing; rmi, which takes images out of the index, holds the index's
+// lock too.
 func (s *Store) collectGarbage(keepLayers map[string]bool) error {
 	index, err := s.readIndex()
 	if err != nil {
@@ -226,7 +233,7 @@ func removeUnlocked(path string, isDir bool) error {
 // this moment: run calls it while its container starts, and must not wait
 // for an import.
 func (s *Store) RemoveLeftovers() error {
-	lock, err := s.lock(unix.LOCK_SH | unix.LOCK_NB)
+	lock, err := s.lockWriters(unix.LOCK_SH | unix.LOCK_NB)
 	if errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.EWOULDBLOCK) {
 		return nil // no store; or an import or pull at work, which removes them itself
 	}
@@ -242,8 +249,8 @@ func (s *Store) RemoveLeftovers() error {
 // ends mydocker at once): unpackings (layers/.unpack-*), blobs
 // (blobs/sha256/.tmp-*) and the temporary files of index.json and
 // index.lookup (images/.index.json.tmp-*). Only a command that holds the
-// store's lock exclusive writes them, and the caller holds the lock, shared
-// or exclusive: nobody is writing them now, and they are abandoned. (Two
+// writers' lock exclusive writes them, and the caller holds that lock,
+// shared or exclusive: nobody is writing them now, and they are abandoned. (Two
 // runs may both hold the shared lock and remove them at once:
 // removeUnlocked keeps them from removing the same.)
 func (s *Store) removeLeftovers() error {
