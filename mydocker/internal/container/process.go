@@ -84,7 +84,7 @@ func Start(spec *Spec, opts StartOptions) (*Process, error) {
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = opts.Stdin, opts.Stdout, opts.Stderr
 	cmd.ExtraFiles = []*os.File{specRead, syncChild} // become fds 3 and 4
 	//chapter:4
-	if spec.PidsLimit > 0 {
+	if spec.PidsLimit > 0 && opts.Cgroup != nil {
 		pidsMax, err := opts.Cgroup.OpenPidsLimit()
 		if err != nil {
 			syncParent.Close()

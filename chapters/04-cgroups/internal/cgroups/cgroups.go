@@ -108,19 +108,17 @@ func New(parent, name string, limits Limits) (_ *Cgroup, err error) {
 
 // OpenPidsLimit opens the cgroup's pids.max for writing, for the
 // container's init to write the limit into as the very last step before it
-// execs the command (container.Init); nil when there is no limit.
+// execs the command (container.Init). The caller opens it only when
+// there is a limit to write.
 //
 // New cannot write it: the container's first process is mydocker's init, a
 // Go program whose runtime threads count as pids too, and a low limit would
 // stop the runtime itself from starting a thread. Nor can run write it
-// once the command runs: a fork bomb would have a head start. Between init's
-// write and exec the runtime starts no thread, and exec leaves one. The
-// limit may be below what the cgroup holds at the write: the kernel then
-// only refuses new processes.
+// once the command runs: a fork bomb would have a head start. init writes
+// it after everything else, right before exec, which leaves one thread.
+// The limit may be below what the cgroup holds at the write: the kernel
+// then only refuses new processes.
 func (c *Cgroup) OpenPidsLimit() (*os.File, error) {
-	if c.limits.PidsLimit <= 0 {
-		return nil, nil
-	}
 	dir, ok := c.dirs["pids"]
 	if !ok {
 		return nil, errors.New("cannot set pids.max: the pids controller is not available on this host")
