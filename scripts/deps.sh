@@ -95,7 +95,9 @@ install_packages() {
 	local policy=/usr/sbin/policy-rc.d ours=0
 	mkdir -p "$(dirname "$log")"
 	echo "deps: installing $* (apt's output: ${log#"$repo_root"/})"
-	if [[ ! -e $policy ]]; then
+	# One that says it is ours was left by a run that was killed: it is
+	# ours to remove.
+	if [[ ! -e $policy ]] || grep -q '^# mydocker scripts/deps.sh' "$policy"; then
 		printf '#!/bin/sh\n# mydocker scripts/deps.sh: no service starts during its install\nexit 101\n' >"$policy"
 		chmod 0755 "$policy"
 		ours=1

@@ -121,9 +121,19 @@ in_root() {
 		bash -c "$enter" enter "$root" "${environment[@]}" bash -c "$command"
 }
 
+# remove_root deletes a root and its logs. A debootstrap that was killed
+# may have left /proc or /sys mounted in it, in the host's namespace: those
+# are unmounted first, and rm never crosses into a file system it missed.
+remove_root() {
+	local root=$1
+	awk -v root="$root/" 'index($5, root) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
+		while IFS= read -r mount; do umount -l "$mount"; done
+	rm -rf --one-file-system "$root" "$root".*.log
+}
+
 lane() {
 	local dist=$1 root=$repo_root/build/_fresh/$1 start=$SECONDS command status
-	rm -rf "$root" "$root.debootstrap.log"
+	remove_root "$root"
 	make_root "$dist" "$root"
 	case $dist in
 	bookworm) ;; # no Go at all: the set-up must install it
@@ -150,7 +160,7 @@ lane() {
 	check_nothing_listens "$dist" "$root"
 	say "$dist: passed in $((SECONDS - start))s"
 	if [[ ${FRESH_KEEP:-0} != 1 ]]; then
-		rm -rf "$root" "$root".*.log
+		remove_root "$root"
 	fi
 }
 

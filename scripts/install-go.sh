@@ -88,7 +88,7 @@ if ((if_needed)); then
 	for go in "$on_path" "$go_root/bin/go"; do
 		[[ -n $go && -x $go ]] || continue
 		have=$(go_version_of "$go") toolchain=
-		if [[ -n $have && $go == "$go_root/bin/go" && -z $on_path ]]; then
+		if [[ -n $have && $go == "$go_root/bin/go" && -z $on_path ]] && ((EUID == 0)); then
 			link_tools
 		fi
 		if [[ -n $have ]] && (($(version_number "$have") >= $(version_number "$go_version"))); then
@@ -159,15 +159,15 @@ proxies() {
 # byte order of the names, base64-encoded (as golang.org/x/mod/sumdb/dirhash
 # computes it). sha256sum prints exactly that line for each file.
 h1_hash() {
-	local zip=$1 dir=$2 names
+	local zip=$1 dir=$2 names list
 	names=$(unzip -Z1 "$zip" | grep -v '/$' | LC_ALL=C sort)
 	# sha256sum escapes a name with a backslash or a newline: none may
 	# have one, or the list would differ from the one that was hashed.
 	if [[ $names == *\\* ]]; then
 		return 1
 	fi
-	printf 'h1:%s\n' "$(cd "$dir" && xargs -d '\n' sha256sum -- <<<"$names" |
-		sha256sum | cut -c1-64 | tr a-f A-F | basenc --base16 -d | base64)"
+	list=$(cd "$dir" && xargs -d '\n' sha256sum -- <<<"$names") || return 1
+	printf 'h1:%s\n' "$(sha256sum <<<"$list" | cut -c1-64 | tr a-f A-F | basenc --base16 -d | base64)"
 }
 
 # from_proxy fetches go.mod's toolchain from the proxy $1 and unpacks it
@@ -180,7 +180,7 @@ from_proxy() {
 	curl -fsSL --retry 3 -o "$tmp/go.zip" "$proxy/golang.org/toolchain/@v/$version.zip" || return 1
 	mkdir "$tmp/unzip"
 	unzip -q "$tmp/go.zip" -d "$tmp/unzip"
-	got=$(h1_hash "$tmp/go.zip" "$tmp/unzip") || die "the toolchain from $proxy has a file name with a backslash; it is not Go's"
+	got=$(h1_hash "$tmp/go.zip" "$tmp/unzip") || die "cannot hash the toolchain from $proxy (a file name with a backslash, or a file that cannot be read)"
 	[[ $got == "$want" ]] || die "the toolchain from $proxy has hash $got, but $sums says $want: it is not the Go it claims to be; not installed"
 	mv "$tmp/unzip/golang.org/toolchain@$version" "$tmp/go"
 	# A module zip keeps no file modes; go marks its own toolchain's

@@ -101,13 +101,14 @@ if ((${#packages[@]} == 0)) && ((EUID == 0)); then
 	apt-get update -qq
 	read -ra packages <<<"$(kernel_packages)"
 fi
-# debs_of prints the downloaded files of the packages, one a line.
+# debs_of prints the downloaded files of the packages, one a line: of
+# each, the newest version downloaded.
 debs_of() {
-	local package files
+	local package newest
 	for package in "$@"; do
-		files=("$vm_dir/debs/${package}"_*.deb)
-		[[ -f ${files[-1]} ]] || return 1
-		echo "${files[-1]}"
+		newest=$(find "$vm_dir/debs" -maxdepth 1 -name "${package}_*.deb" | sort -V | tail -n 1)
+		[[ -n $newest ]] || return 1
+		echo "$newest"
 	done
 }
 debs=()
