@@ -23,8 +23,8 @@ import (
 // container runs shows too.
 const raceScript = "echo /*; sleep 0.05; echo /bin/* | wc -w; echo /etc/*"
 
-// cmdRaceRmi races runs of an image against rmi -f and import of it, as
-// a red-team pass on the image store did, but bounded in count and time:
+// cmdRaceRmi races runs of an image against rmi -f and import of it, many
+// at once, but bounded in count and time:
 //
 //	race-rmi IMAGE TARBALL LOOPS RUNS
 //
