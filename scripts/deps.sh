@@ -6,7 +6,8 @@
 # line.
 #
 # Usage: scripts/deps.sh [--with GROUP[,GROUP...]]...
-#   groups: test, registry, vm, bench, vagrant, fresh (see group_packages)
+#   groups: test, registry, vm, bench, vagrant, fresh, go-download (see
+#   group_packages)
 set -euo pipefail
 
 # The repo root is found from the script's own location, so the script
@@ -33,6 +34,8 @@ group_packages() {
 	bench) echo hyperfine jq runc crun e2fsprogs ;;
 	# scripts/test-vm-config.sh
 	vagrant) echo vagrant ;;
+	# scripts/install-go.sh, where Go must be downloaded
+	go-download) echo curl unzip ;;
 	# scripts/fresh.sh
 	fresh) echo debootstrap ;;
 	*) return 1 ;;
@@ -40,7 +43,7 @@ group_packages() {
 }
 
 usage() {
-	echo "usage: $0 [--with GROUP[,GROUP...]]  (groups: test registry vm bench vagrant fresh)"
+	echo "usage: $0 [--with GROUP[,GROUP...]]  (groups: test registry vm bench vagrant fresh go-download)"
 }
 
 wanted=("${base_packages[@]}")

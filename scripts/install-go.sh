@@ -119,19 +119,10 @@ fi
 
 ((EUID == 0)) || die "run me as root (e.g. sudo $0): I install Go into $go_root"
 
-need=()
-command -v curl >/dev/null || need+=(curl)
-command -v unzip >/dev/null || need+=(unzip)
-[[ -f /etc/ssl/certs/ca-certificates.crt ]] || need+=(ca-certificates)
-if ((${#need[@]} > 0)); then
-	log=$repo_root/build/deps.log
-	mkdir -p "$(dirname "$log")"
-	say "installing ${need[*]} to download Go (apt's output: build/deps.log)"
-	export DEBIAN_FRONTEND=noninteractive
-	if ! { apt-get update -q && apt-get install -y -q --no-install-recommends "${need[@]}"; } >>"$log" 2>&1; then
-		tail -n 20 "$log" >&2
-		die "apt-get failed (above; all of it in $log)"
-	fi
+# curl and unzip, with deps.sh's base packages (which the demo needs next
+# anyway): deps.sh owns every apt-get of the set-up.
+if ! command -v curl >/dev/null || ! command -v unzip >/dev/null || [[ ! -f /etc/ssl/certs/ca-certificates.crt ]]; then
+	bash "$repo_root/scripts/deps.sh" --with go-download || die "cannot install what downloading Go needs (above)"
 fi
 
 # Next to $go_root, so that the final mv is a rename on one file system.

@@ -42,9 +42,10 @@ func (c *Container) makeOverlayDirs() error {
 }
 
 // checkOverlayOptions fails when the overlay's options would be longer than
-// the kernel takes, before any of it is made, and says why: every path in
-// them, the image's layers and the container's upper and work directories,
-// starts with the mydocker root, so a long root is repeated in each.
+// the kernel takes, before the upper and work directories are made, and
+// says why, which overlay.Mount cannot: every path in them, the image's
+// layers and the container's upper and work directories, starts with the
+// mydocker root, so a long root is repeated in each.
 func checkOverlayOptions(o *Overlay, root string) error {
 	length := len(overlay.Options(o.Lower, o.Upper, o.Work))
 	if length <= overlay.MaxOptions() {
