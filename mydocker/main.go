@@ -1,4 +1,4 @@
-//chapter:1
+//chapter:uts
 
 // Command mydocker is a small container runtime, built chapter by chapter to
 // show how containers work: namespaces, a root filesystem of its own, and (in
@@ -73,7 +73,7 @@ func newRootCommand() *cobra.Command {
 		if global.root == "" {
 			return errors.New("the mydocker root is empty: give --root a directory (or unset MYDOCKER_ROOT)")
 		}
-		//chapter:5
+		//chapter:images
 		// Before any command makes or removes anything: a directory that
 		// mydocker did not make is refused (internal/rootdir says why).
 		if err := rootdir.Check(global.root); err != nil {
@@ -87,13 +87,13 @@ func newRootCommand() *cobra.Command {
 
 	root.AddCommand(
 		newRunCommand(global),
-		//chapter:5
+		//chapter:images
 		newImagesCommand(global),
 		newImportCommand(global),
 		newPullCommand(global),
 		newRmiCommand(global),
 		//chapter:end
-		//chapter:6
+		//chapter:volumes
 		newVolumeCommand(global),
 		//chapter:end
 		//chapter:final

@@ -1,4 +1,4 @@
-//chapter:5
+//chapter:images
 
 package main
 

@@ -1,4 +1,4 @@
-//chapter:1
+//chapter:uts
 
 package main
 
@@ -23,13 +23,13 @@ const maxHostname = 64
 type runOptions struct {
 	hostname    string
 	stopTimeout int // seconds
-	//chapter:4
+	//chapter:cgroups
 	memory, memorySwap, cpus string
 	cpuShares, pidsLimit     int64
 	cpusetCPUs, cpusetMems   string
 	cgroupParent             string
 	//chapter:end
-	//chapter:6
+	//chapter:volumes
 	volumes, tmpfs []string
 	//chapter:end
 }
@@ -53,7 +53,7 @@ func newRunCommand(global *globalOptions) *cobra.Command {
 	flags.StringVar(&opts.hostname, "hostname", "", "container host name (default: the short container ID)")
 	flags.IntVar(&opts.stopTimeout, "stop-timeout", int(container.DefaultStopTimeout/time.Second),
 		"seconds to wait after forwarding SIGTERM or SIGHUP before killing the container")
-	//chapter:4
+	//chapter:cgroups
 	flags.StringVarP(&opts.memory, "memory", "m", "", "memory limit, e.g. 256m (units b, k, m, g)")
 	flags.StringVar(&opts.memorySwap, "memory-swap", "", "memory plus swap limit; -1 for unlimited swap (default: twice --memory)")
 	flags.StringVar(&opts.cpus, "cpus", "", "number of CPUs' worth of time, e.g. 0.5")
@@ -63,7 +63,7 @@ func newRunCommand(global *globalOptions) *cobra.Command {
 	flags.Int64Var(&opts.pidsLimit, "pids-limit", 0, "most processes at once (-1 for no limit)")
 	flags.StringVar(&opts.cgroupParent, "cgroup-parent", cgroups.DefaultParent, "cgroup under which the container's cgroup is made (one that mydocker makes goes when empty)")
 	//chapter:end
-	//chapter:6
+	//chapter:volumes
 	flags.StringArrayVarP(&opts.volumes, "volume", "v", nil, "bind mount a host directory or a named volume: /host:/path[:ro] or NAME:/path")
 	flags.StringArrayVar(&opts.tmpfs, "tmpfs", nil, "mount a tmpfs at a path in the container: /path[:options]")
 	//chapter:end
@@ -92,7 +92,7 @@ func runContainer(global *globalOptions, opts *runOptions, args []string) error 
 	if err := setCommand(global, spec, args); err != nil {
 		return err
 	}
-	//chapter:4
+	//chapter:cgroups
 	limits, err := opts.limits()
 	if err != nil {
 		return err
@@ -101,7 +101,7 @@ func runContainer(global *globalOptions, opts *runOptions, args []string) error 
 	spec.PidsLimit = limits.PidsLimit
 	//chapter:end
 	signals := <-signalsCaught
-	//chapter:6
+	//chapter:volumes
 	mounts, err := opts.mounts(global.root)
 	if err != nil {
 		return err
@@ -124,7 +124,7 @@ func runContainer(global *globalOptions, opts *runOptions, args []string) error 
 		}
 	}
 	defer warnIfFails(c.Remove)
-	//chapter:4
+	//chapter:cgroups
 	// c.Remove removes the cgroup too.
 	cgroup, err := cgroups.New(opts.cgroupParent, spec.ID, limits)
 	if err != nil {
@@ -133,7 +133,7 @@ func runContainer(global *globalOptions, opts *runOptions, args []string) error 
 	//chapter:end
 
 	startOpts := container.StartOptions{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}
-	//chapter:4
+	//chapter:cgroups
 	startOpts.Cgroup = cgroup
 	//chapter:end
 	proc, err := container.Start(spec, startOpts)
@@ -145,7 +145,7 @@ func runContainer(global *globalOptions, opts *runOptions, args []string) error 
 	cleaned := make(chan error, 1)
 	go func() {
 		_, err := container.RemoveAbandoned(global.root)
-		//chapter:5
+		//chapter:images
 		err = errors.Join(err, image.OpenExisting(global.root).RemoveLeftovers())
 		//chapter:end
 		cleaned <- err
@@ -161,7 +161,7 @@ func runContainer(global *globalOptions, opts *runOptions, args []string) error 
 		return err
 	}
 	code := proc.Wait()
-	//chapter:4
+	//chapter:cgroups
 	reportOOM(cgroup, code)
 	//chapter:end
 	if code != 0 {

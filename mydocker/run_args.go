@@ -1,4 +1,4 @@
-//chapter:3..4
+//chapter:mount..cgroups
 //go:build ignore
 
 package main

@@ -1,4 +1,4 @@
-//chapter:1..2
+//chapter:uts..pid
 //go:build ignore
 
 package main

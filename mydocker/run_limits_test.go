@@ -1,4 +1,4 @@
-//chapter:4
+//chapter:cgroups
 
 package main
 

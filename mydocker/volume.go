@@ -1,4 +1,4 @@
-//chapter:6
+//chapter:volumes
 
 package main
 

@@ -46,6 +46,30 @@ func (cs Chapters) Has(num int) bool {
 	return false
 }
 
+// BySlug returns the chapter whose slug is slug.
+func (cs Chapters) BySlug(slug string) (Chapter, bool) {
+	for _, c := range cs {
+		if c.Slug == slug {
+			return c, true
+		}
+	}
+	return Chapter{}, false
+}
+
+// Name returns the slug of the chapter numbered num, as markers name it:
+// "final" for the lines that only mydocker/ has.
+func (cs Chapters) Name(num int) string {
+	if num == finalOnly {
+		return "final"
+	}
+	for _, c := range cs {
+		if c.Num == num {
+			return c.Slug
+		}
+	}
+	return strconv.Itoa(num)
+}
+
 // slugPattern is what a chapter slug may look like: lower-case words
 // joined by dashes, so that it is safe in directory and file names.
 var slugPattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)

@@ -172,7 +172,7 @@ func TestLocalImportOfLaterChapter(t *testing.T) {
 	// Without its tag, message.go is in chapter 1, but the package it
 	// imports only comes in chapter 2.
 	message := readFile(t, root, "mydocker/message.go")
-	writeFile(t, root, "mydocker/message.go", strings.Replace(message, "//chapter:2\n", "", 1))
+	writeFile(t, root, "mydocker/message.go", strings.Replace(message, "//chapter:greet\n", "", 1))
 
 	code, _, stderr := runChaptergen(t, "-root", root)
 	want := "chaptergen: mydocker/message.go:4: chapter 01-hello imports mydocker/internal/greet, which has no Go files in that chapter"

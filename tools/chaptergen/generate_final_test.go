@@ -8,7 +8,7 @@ import (
 func TestWithoutMarkersDropsFinalBlocks(t *testing.T) {
 	src := strings.Join([]string{
 		"package p", "", "var x = []int{", "\t1,", "\t//chapter:final", "\t2,", "\t//chapter:end",
-		"\t//chapter:2", "\t3,", "\t//chapter:end", "}", "",
+		"\t//chapter:pid", "\t3,", "\t//chapter:end", "}", "",
 	}, "\n")
 	got, err := withoutMarkers([]byte(src), importRewrite{})
 	if err != nil {

@@ -127,8 +127,7 @@ func guessPackageName(path string) string {
 // isMajorVersion reports whether elem is a major version suffix like "v2".
 func isMajorVersion(elem string) bool {
 	digits, ok := strings.CutPrefix(elem, "v")
-	_, isNumber := parseNumber(digits)
-	return ok && isNumber
+	return ok && digits != "" && strings.Trim(digits, "0123456789") == ""
 }
 
 // usesName reports whether the file refers to something in a package

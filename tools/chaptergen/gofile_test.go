@@ -79,9 +79,9 @@ func TestRenderGoImports(t *testing.T) {
 		"",
 		"func f() {",
 		"\tfmt.Println(box.Name, misnamed.X, seccomp.Y)",
-		"\t//chapter:2",
+		"\t//chapter:pid",
 		"\tos.Exit(1)",
-		"\t//chapter:3",
+		"\t//chapter:mount",
 		"\t_ = strings.ToUpper(\"x\")",
 		"\t_ = misnamed.Z",
 		"\t//chapter:end",
@@ -134,7 +134,7 @@ func TestRenderGoDropsEmptyImportDecl(t *testing.T) {
 		"import \"os\"",
 		"",
 		"func f() {",
-		"\t//chapter:2",
+		"\t//chapter:pid",
 		"\tos.Exit(1)",
 		"\t//chapter:end",
 		"}",
@@ -151,12 +151,12 @@ func TestGeneratedHeader(t *testing.T) {
 	}{
 		{
 			name:    "package doc comment",
-			src:     lines("//chapter:1", "", "// Package p shows things.", "package p"),
+			src:     lines("//chapter:uts", "", "// Package p shows things.", "package p"),
 			wantDoc: "Package p shows things.\n",
 		},
 		{
 			name:    "doc comment right below the tag",
-			src:     lines("//chapter:2", "// Package p shows things.", "package p"),
+			src:     lines("//chapter:pid", "// Package p shows things.", "package p"),
 			wantDoc: "Package p shows things.\n",
 		},
 		{
@@ -200,7 +200,7 @@ func TestRenderGoParseErrorNamesSourceLine(t *testing.T) {
 		"package p",
 		"",
 		"func f() {",
-		"\t//chapter:2",
+		"\t//chapter:pid",
 		"}",
 		"//chapter:end",
 	)

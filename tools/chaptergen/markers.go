@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"go/parser"
 	"go/token"
-	"strconv"
 	"strings"
 )
 
@@ -24,16 +23,18 @@ const finalOnly = 1 << 30
 type markerKind int
 
 const (
-	markChapter markerKind = iota + 1 // //chapter:N
+	markChapter markerKind = iota + 1 // //chapter:SLUG
 	markEnd                           // //chapter:end
 	markRange                         // //chapter:A..B
 	markFinal                         // //chapter:final
 )
 
-// marker is one parsed marker line.
+// marker is one parsed marker line. Markers name chapters by slug, never by
+// number, so that a chapter inserted in the middle of the course renumbers
+// the chapters after it without a marker being touched.
 type marker struct {
 	kind     markerKind
-	from, to int // N for markChapter; A and B for markRange
+	from, to string // the slug for markChapter; A and B for markRange
 }
 
 // parseMarker reports whether line is a marker line (a line holding only a
@@ -46,7 +47,7 @@ func parseMarker(line string) (m marker, isMarker bool, err error) {
 	}
 	m, ok = parseMarkerArg(arg)
 	if !ok {
-		return marker{}, true, fmt.Errorf("malformed marker %q: want //chapter:N, //chapter:end, //chapter:A..B or //chapter:final", strings.TrimSpace(line))
+		return marker{}, true, fmt.Errorf("malformed marker %q: want //chapter:SLUG, //chapter:end, //chapter:A..B (two slugs) or //chapter:final, a chapter named by its slug in chapters.txt", strings.TrimSpace(line))
 	}
 	return m, true, nil
 }
@@ -60,21 +61,15 @@ func parseMarkerArg(arg string) (marker, bool) {
 		return marker{kind: markFinal}, true
 	}
 	if a, b, isRange := strings.Cut(arg, ".."); isRange {
-		from, okFrom := parseNumber(a)
-		to, okTo := parseNumber(b)
-		return marker{kind: markRange, from: from, to: to}, okFrom && okTo
+		return marker{kind: markRange, from: a, to: b}, isSlug(a) && isSlug(b)
 	}
-	n, ok := parseNumber(arg)
-	return marker{kind: markChapter, from: n}, ok
+	return marker{kind: markChapter, from: arg}, isSlug(arg)
 }
 
-// parseNumber parses a chapter number: one or more decimal digits.
-func parseNumber(s string) (int, bool) {
-	if s == "" || strings.Trim(s, "0123456789") != "" {
-		return 0, false
-	}
-	n, err := strconv.Atoi(s)
-	return n, err == nil
+// isSlug says whether s can be a chapter's slug. A number cannot: markers
+// name chapters, they do not count them.
+func isSlug(s string) bool {
+	return slugPattern.MatchString(s) && strings.Trim(s, "0123456789") != ""
 }
 
 // hasTrailingMarker reports whether a marker follows code on the same line,
@@ -151,11 +146,11 @@ func (f *sourceFile) lineContaining(s string) int {
 	return 0
 }
 
-// openBlock is a //chapter:N block that has not been closed yet.
+// openBlock is a //chapter:SLUG block that has not been closed yet.
 type openBlock struct {
 	chapter int // N
 	since   int // the largest N of this block and the blocks around it
-	line    int // line number of the //chapter:N line
+	line    int // line number of the //chapter:SLUG line
 }
 
 // markerReader keeps what parseGoFile has learnt about a file so far.
@@ -212,7 +207,7 @@ func parseGoFile(path string, data []byte, chapters Chapters) (*sourceFile, erro
 		case inHeader:
 			r.fileTag(line.num, m)
 		case m.kind == markChapter:
-			r.openBlock(line.num, m.from, line.since)
+			r.openBlock(line.num, r.number(line.num, m.from), line.since)
 		case m.kind == markEnd:
 			r.closeBlock(line.num)
 		case m.kind == markFinal:
@@ -239,11 +234,14 @@ func (r *markerReader) fail(line int, format string, args ...any) {
 	r.errs = append(r.errs, fmt.Errorf("%s: %s", r.f.where(line), fmt.Sprintf(format, args...)))
 }
 
-// checkExists records a problem if chapter num is not in the list.
-func (r *markerReader) checkExists(line, num int) {
-	if !r.chapters.Has(num) {
-		r.fail(line, "chapter %d is not in chapters.txt", num)
+// number returns the number of the chapter whose slug is slug, and records
+// a problem if there is none.
+func (r *markerReader) number(line int, slug string) int {
+	c, ok := r.chapters.BySlug(slug)
+	if !ok {
+		r.fail(line, "chapter %q is not in chapters.txt", slug)
 	}
+	return c.Num
 }
 
 // fileTag reads a marker before the package clause: the file's tag.
@@ -260,37 +258,37 @@ func (r *markerReader) fileTag(line int, m marker) {
 	r.tagLine = line
 	switch m.kind {
 	case markChapter:
-		r.checkExists(line, m.from)
-		r.f.First = m.from
+		r.f.First = r.number(line, m.from)
 	case markRange:
-		r.checkExists(line, m.from)
-		r.checkExists(line, m.to)
-		if m.from > m.to {
-			r.fail(line, "range //chapter:%d..%d ends before it starts", m.from, m.to)
+		from, to := r.number(line, m.from), r.number(line, m.to)
+		if from > to {
+			r.fail(line, "range //chapter:%s..%s ends before it starts", m.from, m.to)
 		}
-		if m.to >= final {
-			r.fail(line, "range //chapter:%d..%d must end before the final chapter %d (a file that reaches the final chapter needs no range)", m.from, m.to, final)
+		if to >= final {
+			r.fail(line, "range //chapter:%s..%s must end before the final chapter %s (a file that reaches the final chapter needs no range)", m.from, m.to, r.chapters.Final().Slug)
 		}
-		r.f.Ranged, r.f.First, r.f.Last = true, m.from, m.to
+		r.f.Ranged, r.f.First, r.f.Last = true, from, to
 	case markFinal:
 		r.f.FinalOnly = true
 	}
 }
 
-// openBlock reads a //chapter:N line after the package clause. since is
+// openBlock reads a //chapter:SLUG line after the package clause. since is
 // the chapter of the blocks around it (0 if none).
 func (r *markerReader) openBlock(line, n, since int) {
-	r.checkExists(line, n)
+	name := r.chapters.Name
 	switch {
+	case n == 0:
+		// not a chapter: already reported
 	case r.f.FinalOnly:
-		r.fail(line, "a //chapter:final file is in no chapter, so it may not hold //chapter:N blocks")
+		r.fail(line, "a //chapter:final file is in no chapter, so it may not hold //chapter:SLUG blocks")
 	case n < r.f.First:
-		r.fail(line, "block //chapter:%d is earlier than the file itself, which starts in chapter %d", n, r.f.First)
+		r.fail(line, "block //chapter:%s is earlier than the file itself, which starts in chapter %s", name(n), name(r.f.First))
 	case r.f.Ranged && n > r.f.Last:
-		r.fail(line, "block //chapter:%d is later than the file's range %d..%d", n, r.f.First, r.f.Last)
+		r.fail(line, "block //chapter:%s is later than the file's range %s..%s", name(n), name(r.f.First), name(r.f.Last))
 	case len(r.blocks) > 0 && n < r.blocks[len(r.blocks)-1].chapter:
 		outer := r.blocks[len(r.blocks)-1]
-		r.fail(line, "block //chapter:%d is nested in the block //chapter:%d of line %d: an inner block may not be earlier", n, outer.chapter, outer.line)
+		r.fail(line, "block //chapter:%s is nested in the block //chapter:%s of line %d: an inner block may not be earlier", name(n), name(outer.chapter), outer.line)
 	}
 	r.blocks = append(r.blocks, openBlock{chapter: n, since: max(n, since), line: line})
 }
@@ -308,7 +306,7 @@ func (r *markerReader) openFinalBlock(line int) {
 // closeBlock reads a //chapter:end line.
 func (r *markerReader) closeBlock(line int) {
 	if len(r.blocks) == 0 {
-		r.fail(line, "//chapter:end without an open //chapter:N block")
+		r.fail(line, "//chapter:end without an open //chapter:SLUG block")
 		return
 	}
 	r.blocks = r.blocks[:len(r.blocks)-1]
@@ -318,11 +316,7 @@ func (r *markerReader) closeBlock(line int) {
 // blocks and the //go:build ignore line.
 func (r *markerReader) finish() {
 	for _, b := range r.blocks {
-		name := strconv.Itoa(b.chapter)
-		if b.chapter == finalOnly {
-			name = "final"
-		}
-		r.fail(b.line, "block //chapter:%s is never closed: add a //chapter:end line", name)
+		r.fail(b.line, "block //chapter:%s is never closed: add a //chapter:end line", r.chapters.Name(b.chapter))
 	}
 	switch {
 	case r.f.Ranged && r.ignoreLine == 0:

@@ -1,4 +1,4 @@
-//chapter:5
+//chapter:images
 
 // Package archive unpacks image layers: tar streams whose entries become the
 // files of one overlay lower directory.

@@ -1,4 +1,4 @@
-//chapter:1
+//chapter:uts
 
 // Package atomicfile writes files so that a reader, or a crash, never sees
 // them half-written.

@@ -1,4 +1,4 @@
-//chapter:4
+//chapter:cgroups
 
 // Package cgroups puts a container into control groups of its own and
 // limits its memory, CPU time, CPUs and number of processes. It speaks both

@@ -1,4 +1,4 @@
-//chapter:1
+//chapter:uts
 
 package container
 
@@ -40,7 +40,7 @@ func Create(root string, spec *Spec) (_ *Container, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("mydocker root %q: %w", root, err)
 	}
-	//chapter:5
+	//chapter:images
 	if err := rootdir.Make(root); err != nil {
 		return nil, err
 	}
@@ -65,7 +65,7 @@ func Create(root string, spec *Spec) (_ *Container, err error) {
 			c.Remove() // whatever was made before the failure
 		}
 	}()
-	//chapter:5
+	//chapter:images
 	if spec.Overlay != nil {
 		if err := c.makeOverlayDirs(); err != nil {
 			return nil, err
@@ -101,7 +101,7 @@ func newLocked(containers string, spec *Spec) (*Container, error) {
 
 // Remove deletes everything mydocker made for the container.
 func (c *Container) Remove() error {
-	//chapter:4
+	//chapter:cgroups
 	// Its cgroup, found by name: this works for a container whose run
 	// died as well as for one that is ending normally.
 	if cgroup, err := cgroups.Open(c.Spec.CgroupParent, c.ID); err == nil {
@@ -162,7 +162,7 @@ func RemoveAbandoned(root string) (removed int, err error) {
 // Living returns the containers under root whose mydocker run is alive:
 // those whose directory lock is held.
 //
-//chapter:5
+//chapter:images
 func Living(root string) ([]*Container, error) {
 	containers := filepath.Join(root, "containers")
 	// Trying a container's lock takes it for a moment: with the lock on

@@ -1,4 +1,4 @@
-//chapter:1
+//chapter:uts
 
 package container
 

@@ -1,4 +1,4 @@
-//chapter:1
+//chapter:uts
 
 package container
 
@@ -56,7 +56,7 @@ func Init() error {
 	if err := armParentDeathSignal(sync); err != nil {
 		return report(sync, 125, err)
 	}
-	//chapter:4
+	//chapter:cgroups
 	if err := limitPids(spec.PidsLimit); err != nil {
 		return report(sync, 125, err)
 	}
@@ -98,29 +98,29 @@ func setup(spec *Spec) error {
 	if err := unix.Sethostname([]byte(spec.Hostname)); err != nil {
 		return fmt.Errorf("set host name: %w", err)
 	}
-	//chapter:3
+	//chapter:mount
 	if err := rootfs.MakeMountsPrivate(); err != nil {
 		return err
 	}
 	//chapter:end
-	//chapter:5
+	//chapter:images
 	if o := spec.Overlay; o != nil {
 		if err := overlay.Mount(o.Lower, o.Upper, o.Work, spec.Rootfs, o.Volatile); err != nil {
 			return err
 		}
 	}
 	//chapter:end
-	//chapter:6
+	//chapter:volumes
 	if err := mountVolumes(spec.Rootfs, spec.Mounts, spec.Overlay != nil); err != nil {
 		return err
 	}
 	//chapter:end
-	//chapter:3
+	//chapter:mount
 	if err := rootfs.Setup(spec.Rootfs); err != nil {
 		return err
 	}
 	//chapter:end
-	//chapter:5
+	//chapter:images
 	if err := enterWorkingDir(spec.Cwd); err != nil {
 		return err
 	}
@@ -193,7 +193,7 @@ func report(sync *os.File, code int, err error) error {
 	return initErr
 }
 
-//chapter:4
+//chapter:cgroups
 
 // limitPids writes the pids limit into the cgroup's pids.max, which the
 // parent opened as fd 5 (see cgroups.OpenPidsLimit): the limit holds from

@@ -1,4 +1,4 @@
-//chapter:1
+//chapter:uts
 
 package container
 
@@ -12,7 +12,7 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
-	//chapter:4
+	//chapter:cgroups
 
 	"github.com/mydocker/mydocker/mydocker/internal/cgroups"
 	//chapter:end
@@ -23,7 +23,7 @@ import (
 const (
 	specFD = 3 // a pipe: the parent writes the spec as JSON, then closes it
 	syncFD = 4 // a socket: the parent says "go"; the child reports a failure, or exec closes it
-	//chapter:4
+	//chapter:cgroups
 	pidsMaxFD = 5 // the cgroup's pids.max, open for writing, when there is a pids limit
 	//chapter:end
 )
@@ -40,7 +40,7 @@ const InitArg = "init"
 type StartOptions struct {
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
-	//chapter:4
+	//chapter:cgroups
 	Cgroup *cgroups.Cgroup // init is born in it (see cgroups.Cgroup.Start)
 	//chapter:end
 }
@@ -55,10 +55,10 @@ type Process struct {
 // clone(2) for a new namespace of one kind instead of sharing the parent's.
 func cloneFlags() uintptr {
 	flags := unix.CLONE_NEWUTS // its own host name
-	//chapter:2
+	//chapter:pid
 	flags |= unix.CLONE_NEWPID | unix.CLONE_NEWIPC // its own process IDs and System V IPC
 	//chapter:end
-	//chapter:3
+	//chapter:mount
 	flags |= unix.CLONE_NEWNS // its own mount table
 	//chapter:end
 	return uintptr(flags)
@@ -83,7 +83,7 @@ func Start(spec *Spec, opts StartOptions) (*Process, error) {
 	cmd := exec.Command("/proc/self/exe", InitArg)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = opts.Stdin, opts.Stdout, opts.Stderr
 	cmd.ExtraFiles = []*os.File{specRead, syncChild} // become fds 3 and 4
-	//chapter:4
+	//chapter:cgroups
 	if spec.PidsLimit > 0 && opts.Cgroup != nil {
 		pidsMax, err := opts.Cgroup.OpenPidsLimit()
 		if err != nil {
@@ -101,7 +101,7 @@ func Start(spec *Spec, opts StartOptions) (*Process, error) {
 		Pdeathsig: syscall.SIGKILL,
 	}
 	start := cmd.Start
-	//chapter:4
+	//chapter:cgroups
 	if opts.Cgroup != nil {
 		start = func() error { return opts.Cgroup.Start(cmd) }
 	}

@@ -1,4 +1,4 @@
-//chapter:1
+//chapter:uts
 
 // Package container starts containers: the parent side (Start, Resume,
 // Wait) in mydocker run, and the child side (Init) inside the new namespaces.
@@ -26,20 +26,20 @@ type Spec struct {
 	Args     []string `json:"args"` // the command and its arguments, exactly as given
 	Env      []string `json:"env"`  // the command's environment, KEY=value
 	Hostname string   `json:"hostname"`
-	//chapter:3
+	//chapter:mount
 	Rootfs string `json:"rootfs"` // absolute path of the root filesystem
 	//chapter:end
-	//chapter:4
+	//chapter:cgroups
 	CgroupParent string `json:"cgroupParent"`        // the container's cgroup is CgroupParent/ID
 	PidsLimit    int64  `json:"pidsLimit,omitempty"` // init writes it to pids.max before exec
 	//chapter:end
-	//chapter:5
+	//chapter:images
 	Image   string   `json:"image,omitempty"`   // the ID of the image it runs, if any
 	Overlay *Overlay `json:"overlay,omitempty"` // the layers of its root filesystem, if any
 	Cwd     string   `json:"cwd,omitempty"`     // the command's working directory
 	User    string   `json:"user,omitempty"`    // user[:group] to run the command as
 	//chapter:end
-	//chapter:6
+	//chapter:volumes
 	Mounts []Mount `json:"mounts,omitempty"` // volumes, bind mounts and tmpfs
 	//chapter:end
 }

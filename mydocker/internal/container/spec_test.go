@@ -1,4 +1,4 @@
-//chapter:1
+//chapter:uts
 
 package container
 
@@ -39,13 +39,13 @@ func TestSpecKeepsEveryByte(t *testing.T) {
 	spec.Args = []string{"printf", "%s", "\xe9", "\uFFFD", rawPrefix + "not base64", "\x00"}
 	spec.Env = append(spec.Env, "LATIN1=caf\xe9", "TEXT=café")
 	spec.Hostname = "box\xff"
-	//chapter:3
+	//chapter:mount
 	spec.Rootfs = "/tmp/root\xe9"
 	//chapter:end
-	//chapter:5
+	//chapter:images
 	spec.Overlay = &Overlay{Lower: []string{"/layers/\xe9", "/layers/b"}, Upper: "/up\x80", Work: "/work"}
 	//chapter:end
-	//chapter:6
+	//chapter:volumes
 	spec.Mounts = []Mount{{Type: "bind", Source: "/tmp/vol\xe9", Destination: "/x\xfe"}}
 	//chapter:end
 	original := cloneSpec(t, spec)
@@ -93,14 +93,14 @@ func cloneSpec(t *testing.T, spec *Spec) *Spec {
 	c := *spec
 	c.Args = slices.Clone(spec.Args)
 	c.Env = slices.Clone(spec.Env)
-	//chapter:5
+	//chapter:images
 	if spec.Overlay != nil {
 		o := *spec.Overlay
 		o.Lower = slices.Clone(o.Lower)
 		c.Overlay = &o
 	}
 	//chapter:end
-	//chapter:6
+	//chapter:volumes
 	c.Mounts = slices.Clone(spec.Mounts)
 	//chapter:end
 	return &c

@@ -1,4 +1,4 @@
-//chapter:5
+//chapter:images
 
 // Package image keeps container images: their blobs (manifests, configs,
 // layers, compressed or not) in an OCI image layout, and every layer unpacked once

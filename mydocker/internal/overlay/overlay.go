@@ -1,4 +1,4 @@
-//chapter:5
+//chapter:images
 
 // Package overlay mounts a container's root filesystem as an overlay: the
 // image's layers below, read-only and shared, and a directory of the

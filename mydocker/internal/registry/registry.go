@@ -1,4 +1,4 @@
-//chapter:5
+//chapter:images
 
 // Package registry pulls images from a registry that speaks the OCI
 // distribution API (Docker Hub, Debian's docker-registry, ...): the

@@ -1,4 +1,4 @@
-//chapter:5
+//chapter:images
 
 // Package rootdir makes the mydocker root, the directory that holds all of
 // mydocker's state, and tells one from a directory that mydocker did not

@@ -1,4 +1,4 @@
-//chapter:3
+//chapter:mount
 
 package rootfs
 

@@ -1,4 +1,4 @@
-//chapter:3
+//chapter:mount
 
 // Package rootfs turns a directory into a container's root filesystem. It
 // runs inside the container's new mount namespace, in the init process,
@@ -117,7 +117,7 @@ func (m systemMount) mount() error {
 	return nil
 }
 
-//chapter:6
+//chapter:volumes
 
 // SystemMountOver returns the system mount at path or above it, such as
 // /dev for /dev/shm, with its file system type; "" if there is none. The

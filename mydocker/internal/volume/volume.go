@@ -1,4 +1,4 @@
-//chapter:6
+//chapter:volumes
 
 // Package volume keeps named volumes: directories under the mydocker root
 // whose data outlives the containers that mount them.

@@ -9,7 +9,7 @@ import (
 
 func main() {
 	name := "world"
-	//chapter:2
+	//chapter:greet
 	if len(os.Args) > 1 {
 		name = strings.TrimSpace(os.Args[1])
 	}

@@ -1,4 +1,4 @@
-//chapter:1..1
+//chapter:hello..hello
 //go:build ignore
 
 package main

@@ -1,4 +1,4 @@
-//chapter:2
+//chapter:greet
 
 // Package greet makes greetings.
 package greet
